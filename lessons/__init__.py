@@ -1,0 +1,1 @@
+"""The mnistkit curriculum: lesson markdown files shipped as package data."""

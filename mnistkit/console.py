@@ -1,0 +1,112 @@
+"""The terminal view of a run: progress bars, epoch lines, the prediction grid.
+
+A consumer of engine events, like the run directory writer and the TUI.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from mnistkit import events as ev
+
+
+class ConsoleView:
+    """Draws a run for a person: one progress bar per epoch, one line per epoch."""
+
+    def __init__(self, console: Console, epochs: int):
+        self.console = console
+        self.epochs = epochs
+        self.progress = Progress(
+            TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]:6.2%}  {task.fields[ips]:,.0f} img/s"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = None
+        self.train: dict[str, float] = {}
+        self.last_predictions: ev.Predictions | None = None
+
+    def __enter__(self) -> "ConsoleView":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def handle(self, event: ev.Event) -> None:
+        print_ = self.progress.console.print
+        match event:
+            case ev.RunStarted():
+                cfg = event.config
+                print_(
+                    f"Training [bold]{cfg.get('model')}[/] with [bold]{cfg.get('optimizer')}[/] "
+                    f"(learning rate {cfg.get('learning_rate')}, batch {cfg.get('batch_size')}, "
+                    f"{cfg.get('epochs')} epoch{'' if cfg.get('epochs') == 1 else 's'}, seed {cfg.get('seed')})"
+                )
+                print_(f"Data: {event.data_source}")
+                print_(f"Backend: [bold]{event.backend}[/], devices: {', '.join(event.devices)}")
+            case ev.Compiled():
+                print_(f"[dim]Compiled the train step in {event.seconds:.1f} s[/]")
+            case ev.Progress():
+                fields = dict(epoch=event.epoch, epochs=self.epochs, loss=event.loss, acc=event.accuracy, ips=event.images_per_sec)
+                if self.task is None:
+                    self.task = self.progress.add_task("train", total=event.steps, **fields)
+                self.progress.update(self.task, completed=event.step, **fields)
+            case ev.EpochEnd():
+                if self.task is not None:
+                    self.progress.remove_task(self.task)
+                    self.task = None
+                self.train = event.train
+            case ev.Evaluation():
+                test = event.test
+                print_(
+                    f"epoch {event.epoch:>{len(str(self.epochs))}}/{self.epochs}  "
+                    f"train loss {self.train.get('loss', float('nan')):.4f} acc {self.train.get('accuracy', float('nan')):6.2%}  "
+                    f"test loss {test['loss']:.4f} acc [bold]{test['accuracy']:6.2%}[/]"
+                )
+            case ev.Predictions():
+                self.last_predictions = event
+            case ev.Finished():
+                self.show_predictions()
+                print_(f"Finished in {event.seconds:.1f} s")
+            case ev.Failed():
+                print_(f"[red]Run failed: {event.message}[/]")
+
+    def show_predictions(self) -> None:
+        from mnistkit.digits import prediction_grid
+
+        p = self.last_predictions
+        if p is None:
+            return
+        wrong = int((p.labels != p.predicted).sum())
+        self.console.print(f"Predictions on {len(p.labels)} test digits after epoch {p.epoch} ({wrong} wrong):")
+        self.console.print(prediction_grid(p.images, p.labels, p.predicted))
+
+
+class JsonView:
+    """Prints one JSON object per event; the first line names the schema version."""
+
+    def __init__(self, stream: TextIO = sys.stdout):
+        self.stream = stream
+        self._write({"event": "Schema", "schema": "mnistkit.events", "version": ev.SCHEMA_VERSION})
+
+    def _write(self, obj: dict) -> None:
+        self.stream.write(json.dumps(obj) + "\n")
+        self.stream.flush()
+
+    def handle(self, event: ev.Event) -> None:
+        self._write(ev.to_json(event))
+
+    def __enter__(self) -> "JsonView":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass

@@ -1,0 +1,1 @@
+"""The bundled MNIST sample (see README.md here for its origin and licence)."""

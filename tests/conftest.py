@@ -1,0 +1,64 @@
+"""Shared fixtures. Data fixtures are prefixed ``data_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
+
+import numpy as np
+import pytest
+
+REAL_MNIST_DIR = Path(__file__).resolve().parents[2] / "shared/data/mnist"
+"""The four original MNIST files, present on development and CI machines only."""
+
+
+@pytest.fixture
+def data_real_mnist() -> Path:
+    """The directory of the four original MNIST files; skips the test when absent."""
+    if not (REAL_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"needs the original MNIST files in {REAL_MNIST_DIR}, which is absent")
+    return REAL_MNIST_DIR
+
+
+@pytest.fixture
+def data_isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """Point mnistkit's home and the tfds data dir at empty temporary dirs, offline.
+
+    Returns ``home`` and ``tfds`` paths (not created). ``MNISTKIT_DATA_DIR`` is
+    unset and downloads are off (``MNISTKIT_OFFLINE=1``).
+    """
+    home, tfds = tmp_path / "mnistkit-home", tmp_path / "tfds-data"
+    monkeypatch.setenv("MNISTKIT_HOME", str(home))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tfds))
+    monkeypatch.setenv("MNISTKIT_OFFLINE", "1")
+    monkeypatch.delenv("MNISTKIT_DATA_DIR", raising=False)
+    return SimpleNamespace(home=home, tfds=tfds)
+
+
+@pytest.fixture
+def data_make_idx_dir(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: write four small valid MNIST-format IDX files with the standard names.
+
+    ``make(name="idx", n_train=64, n_test=20, seed=0, gz=True)`` returns the
+    directory. Labels cycle through 0-9; pixels are random.
+    """
+    from mnistkit.data import files, idx
+
+    def make(name: str = "idx", n_train: int = 64, n_test: int = 20, seed: int = 0,
+             gz: bool = True) -> Path:
+        directory = tmp_path / name
+        directory.mkdir(parents=True)
+        rng = np.random.default_rng(seed)
+        arrays = {
+            files.TRAIN_IMAGES: rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+            files.TRAIN_LABELS: np.arange(n_train) % 10,
+            files.TEST_IMAGES: rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+            files.TEST_LABELS: np.arange(n_test) % 10,
+        }
+        for spec, array in arrays.items():
+            filename = spec.name if gz else spec.name.removesuffix(".gz")
+            idx.write_idx(directory / filename, array)
+        return directory
+
+    return make

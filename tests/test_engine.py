@@ -1,0 +1,103 @@
+"""The engine trains, evaluates every test image and speaks only in events."""
+
+import types
+
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+from mnistkit import engine
+from mnistkit import events as ev
+from mnistkit_plugins.models import TutorialCNN
+
+
+def bars(n: int, seed: int = 0):
+    """Synthetic digits: class c is a bright vertical bar at column 2c+3, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.int32)
+    images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+    for i, c in enumerate(labels):
+        images[i, 4:24, 2 * c + 3 : 2 * c + 6] = 220
+    return images, labels
+
+
+def dataset(n_train=640, n_test=250):
+    train_x, train_y = bars(n_train, 0)
+    test_x, test_y = bars(n_test, 1)
+    return types.SimpleNamespace(
+        train_images=train_x, train_labels=train_y, test_images=test_x, test_labels=test_y,
+        description="synthetic bars", is_sample=False,
+    )
+
+
+def run(data, epochs=2, batch_size=32, seed=0, lr=0.005):
+    model = TutorialCNN(nnx.Rngs(seed))
+    settings = engine.Settings(epochs=epochs, batch_size=batch_size, seed=seed, eval_batch_size=100, progress_every=5)
+    events = list(engine.train(model, optax.adamw(lr, b1=0.9), data, settings, {"model": "cnn"}))
+    return model, events
+
+
+@pytest.fixture(scope="module")
+def two_epochs():
+    return run(dataset())
+
+
+def test_event_stream_has_the_documented_order(two_epochs):
+    _, events = two_epochs
+    kinds = [type(e).__name__ for e in events if not isinstance(e, ev.Progress)]
+    assert kinds == ["RunStarted", "Compiled", "EpochEnd", "Evaluation", "Predictions",
+                     "EpochEnd", "Evaluation", "Predictions", "Finished"]
+    started = events[0]
+    assert started.steps_per_epoch == 640 // 32 and started.num_test == 250
+    assert started.backend == "cpu" and started.devices
+
+
+def test_progress_counts_steps_and_reports_throughput(two_epochs):
+    _, events = two_epochs
+    progress = [e for e in events if isinstance(e, ev.Progress) and e.epoch == 1]
+    assert [p.step for p in progress] == [5, 10, 15, 20]
+    assert all(p.steps == 20 and p.images_per_sec > 0 and 0 <= p.accuracy <= 1 for p in progress)
+
+
+def test_training_learns_a_separable_task(two_epochs):
+    _, events = two_epochs
+    finished = events[-1]
+    assert len(finished.history) == 2
+    assert finished.history[-1]["test_accuracy"] > 0.9
+    assert finished.history[-1]["train_loss"] < finished.history[0]["train_loss"] or finished.history[0]["train_loss"] < 0.1
+
+
+def test_evaluation_scores_every_test_image_including_a_partial_batch():
+    # 250 test images with evaluation batches of 100: the last batch is half padding.
+    data = dataset()
+    model, events = run(data, epochs=1)
+    evaluation = next(e for e in events if isinstance(e, ev.Evaluation))
+    logits = model(engine.scale(data.test_images))
+    expected = float((np.asarray(logits).argmax(-1) == data.test_labels).mean())
+    assert evaluation.test["accuracy"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_trained_parameters_are_written_back_to_the_model():
+    data = dataset()
+    fresh = TutorialCNN(nnx.Rngs(0))
+    model, _ = run(data, epochs=1)
+    before = np.asarray(fresh.logits.kernel[...])
+    after = np.asarray(model.logits.kernel[...])
+    assert not np.allclose(before, after)
+
+
+def test_same_seed_gives_identical_history():
+    data = dataset(n_train=320, n_test=100)
+    _, first = run(data, epochs=1)
+    _, second = run(data, epochs=1)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    assert strip(first[-1].history) == strip(second[-1].history)
+
+
+def test_predictions_show_fixed_test_digits_with_labels(two_epochs):
+    _, events = two_epochs
+    predictions = [e for e in events if isinstance(e, ev.Predictions)]
+    assert predictions[0].images.shape == (25, 28, 28)
+    np.testing.assert_array_equal(predictions[0].labels, predictions[1].labels)
+    assert set(np.unique(predictions[-1].predicted)) <= set(range(10))
