@@ -62,3 +62,15 @@ def data_make_idx_dir(tmp_path: Path) -> Callable[..., Path]:
         return directory
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _isolate_user_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user's mnistkit home or tfds data, or goes online."""
+    base = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("MNISTKIT_HOME", str(base / "mnistkit-home"))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(base / "tfds-data"))
+    monkeypatch.setenv("MNISTKIT_OFFLINE", "1")
+    monkeypatch.delenv("MNISTKIT_DATA_DIR", raising=False)
+    monkeypatch.delenv("MNISTKIT_PLUGINS", raising=False)
+    monkeypatch.delenv("MNISTKIT_DISABLE_PLUGINS", raising=False)

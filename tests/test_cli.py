@@ -1,0 +1,160 @@
+"""`mnistkit run` as a user meets it: one line and exit 2 for mistakes, a run folder otherwise."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mnistkit.cli import main
+
+HEAVY = ("jax", "flax", "tensorflow", "textual", "matplotlib")
+
+
+def mnistkit(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mnistkit", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=os.environ.copy())
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+@pytest.mark.parametrize("code", ["import mnistkit", "import mnistkit.cli; mnistkit.cli.build_parser().format_help()"])
+def test_importing_the_package_and_help_load_no_heavy_library(code):
+    check = f"import sys; {code}; print([m for m in {HEAVY!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_help_lists_the_commands():
+    out = subprocess.run([sys.executable, "-m", "mnistkit", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "run" in out and "data" in out and "plugins" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--epochs", "0"], "--epochs: must be at least 1"),
+        (["--batch-size", "-3"], "--batch-size: must be at least 1"),
+        (["--learning-rate", "nan"], "--learning-rate: must be a positive number"),
+        (["--data", "floppy"], "invalid choice: 'floppy'"),
+    ],
+)
+def test_bad_numbers_get_one_line_and_exit_2(args, expected, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--out", str(tmp_path / "runs"), *args])
+    assert exit_info.value.code == 2
+    assert expected in one_error_line(capsys)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unknown_model_lists_the_known_ones(capsys, tmp_path):
+    assert main(["run", "--model", "transformer", "--out", str(tmp_path / "runs")]) == 2
+    line = one_error_line(capsys)
+    assert "unknown model 'transformer'" in line and "cnn" in line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unknown_optimizer_lists_the_known_ones(capsys, tmp_path):
+    assert main(["run", "--optimizer", "rmsprop", "--out", str(tmp_path / "runs")]) == 2
+    line = one_error_line(capsys)
+    assert "unknown optimizer 'rmsprop'" in line and "adamw" in line and "sgd" in line
+
+
+def test_batch_larger_than_the_data_is_refused(capsys, tmp_path):
+    assert main(["run", "--data", "sample", "--batch-size", "7000", "--out", str(tmp_path / "runs")]) == 2
+    assert "larger than the 6,000 training images" in one_error_line(capsys)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_missing_data_dir_is_refused_with_its_path(capsys, tmp_path):
+    missing = tmp_path / "nowhere"
+    assert main(["run", "--data-dir", str(missing), "--out", str(tmp_path / "runs")]) == 2
+    assert str(missing) in one_error_line(capsys)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unwritable_out_is_refused_before_training(capsys, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["run", "--data", "sample", "--out", str(blocker / "runs")]) == 2
+    assert str(blocker) in one_error_line(capsys)
+
+
+def test_bad_model_option_names_the_choices(capsys, tmp_path):
+    assert main(["run", "--model-opt", "depth=3", "--out", str(tmp_path / "runs")]) == 2
+    line = one_error_line(capsys)
+    assert "no option 'depth'" in line and "features" in line
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """One real epoch on the bundled sample through the whole CLI."""
+    cwd = tmp_path_factory.mktemp("cli-run")
+    result = mnistkit("run", "--data", "sample", "--epochs", "1", "--out", "runs", cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = (cwd / "runs").iterdir()
+    return result, run_dir
+
+
+def test_run_on_the_sample_learns_far_above_chance(sample_run):
+    _, run_dir = sample_run
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed"
+    assert metrics["history"][0]["test_accuracy"] > 0.85
+
+
+def test_run_prints_backend_epoch_line_and_prediction_grid(sample_run):
+    result, _ = sample_run
+    out = result.stdout
+    assert "Backend: cpu" in out
+    assert "epoch 1/1" in out and "test loss" in out
+    assert "Predictions on 25 test digits" in out
+    assert "█" in out or "▀" in out
+
+
+def test_run_directory_has_every_promised_file(sample_run):
+    _, run_dir = sample_run
+    for name in ("config.json", "run.json", "metrics.json", "metrics.csv", "curves.png", "predictions.png"):
+        assert (run_dir / name).stat().st_size > 0, name
+    assert any((run_dir / "tensorboard").iterdir())
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["model"] == "cnn" and config["optimizer"] == "adamw" and config["batch_size"] == 32
+    assert run_dir.name.endswith("-cnn")
+
+
+def test_json_mode_prints_one_event_per_line_schema_first(tmp_path):
+    result = mnistkit("run", "--data", "sample", "--epochs", "1", "--batch-size", "200", "--json", "--out", "runs", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0] == {"event": "Schema", "schema": "mnistkit.events", "version": 1}
+    kinds = [line["event"] for line in lines]
+    assert kinds[1] == "RunStarted" and kinds[-1] == "Finished"
+    assert {"Progress", "EpochEnd", "Evaluation", "Predictions"} <= set(kinds)
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_a_consistent_run_directory(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mnistkit", "run", "--data", "sample", "--epochs", "50", "--batch-size", "300", "--json", "--out", "runs"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 180
+    for line in proc.stdout:
+        if '"event": "Evaluation"' in line or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Interrupted" in err and "Traceback" not in err
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted"
+    assert len(metrics["history"]) >= 1
+    assert (run_dir / "curves.png").stat().st_size > 0
