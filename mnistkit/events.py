@@ -98,14 +98,26 @@ class Finished:
 
 
 @dataclass(frozen=True)
+class Interrupted:
+    """The run was asked to stop after ``step`` steps of ``epoch`` (Ctrl-C, cancel)."""
+
+    epoch: int
+    step: int
+    history: tuple[dict[str, float], ...]
+
+
+@dataclass(frozen=True)
 class Failed:
     """The run stopped early because of an error it could describe."""
 
     message: str
     epoch: int | None = None
+    step: int | None = None
 
 
-Event = RunStarted | Compiled | Progress | EpochEnd | Evaluation | Report | Predictions | Finished | Failed
+Event = (
+    RunStarted | Compiled | Progress | EpochEnd | Evaluation | Report | Predictions | Finished | Interrupted | Failed
+)
 
 
 def history_row(epoch_end: EpochEnd, evaluation: Evaluation) -> dict[str, float]:

@@ -101,3 +101,80 @@ def test_predictions_show_fixed_test_digits_with_labels(two_epochs):
     assert predictions[0].images.shape == (25, 28, 28)
     np.testing.assert_array_equal(predictions[0].labels, predictions[1].labels)
     assert set(np.unique(predictions[-1].predicted)) <= set(range(10))
+
+
+def params(model):
+    return [np.asarray(x) for x in __import__("jax").tree.leaves(nnx.state(model, nnx.Param))]
+
+
+def strip_seconds(rows):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+def train_with(data, epochs, *, resume=None, stop_after=None, steps_per_dispatch=None, devices=None, batch_size=32,
+               tx=None):
+    """Train a fresh seeded CNN; ``stop_after`` asks it to stop after that many stop checks."""
+    model = TutorialCNN(nnx.Rngs(0))
+    snapshots, calls = [], {"n": 0}
+
+    def should_stop():
+        calls["n"] += 1
+        return stop_after is not None and calls["n"] > stop_after
+
+    settings = engine.Settings(epochs=epochs, batch_size=batch_size, seed=0, eval_batch_size=100, progress_every=5,
+                               steps_per_dispatch=steps_per_dispatch, devices=devices)
+    events = list(engine.train(model, tx or optax.adamw(0.005, b1=0.9), data, settings, resume=resume,
+                               checkpoint=snapshots.append, should_stop=should_stop))
+    return model, events, snapshots
+
+
+def test_resuming_after_epoch_one_matches_an_uninterrupted_run():
+    data = dataset(n_train=320, n_test=100)
+    full, full_events, _ = train_with(data, epochs=3)
+    _, _, snapshots = train_with(data, epochs=1)
+    assert snapshots[-1].epoch == 2 and snapshots[-1].step == 0
+    resumed, resumed_events, _ = train_with(data, epochs=3, resume=snapshots[-1])
+    for a, b in zip(params(full), params(resumed)):
+        np.testing.assert_array_equal(a, b)
+    assert strip_seconds(full_events[-1].history) == strip_seconds(resumed_events[-1].history)
+
+
+def test_stopping_mid_epoch_snapshots_the_position_and_resume_matches():
+    data = dataset(n_train=320, n_test=100)
+    full, full_events, _ = train_with(data, epochs=2)
+    _, events, snapshots = train_with(data, epochs=2, stop_after=14)  # 10 steps in epoch 1, then 4 of epoch 2
+    assert isinstance(events[-1], ev.Interrupted)
+    assert (snapshots[-1].epoch, snapshots[-1].step) == (2, 4)
+    assert snapshots[-1].running is not None
+    resumed, resumed_events, _ = train_with(data, epochs=2, resume=snapshots[-1])
+    for a, b in zip(params(full), params(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for a, b in zip(strip_seconds(full_events[-1].history), strip_seconds(resumed_events[-1].history), strict=True):
+        assert a == pytest.approx(b, rel=1e-5)
+
+
+def test_a_diverging_loss_fails_within_the_epoch_with_a_hint():
+    data = dataset(n_train=320, n_test=100)
+    model = TutorialCNN(nnx.Rngs(0))
+    settings = engine.Settings(epochs=3, batch_size=32, progress_every=5, eval_batch_size=100)
+    snapshots = []
+    events = list(engine.train(model, optax.sgd(1e9), data, settings, checkpoint=snapshots.append))
+    failed = events[-1]
+    assert isinstance(failed, ev.Failed)
+    assert failed.epoch == 1 and "NaN or infinite" in failed.message and "--learning-rate" in failed.message
+    assert snapshots == []
+
+
+def test_fusing_steps_gives_the_same_parameters_as_one_step_per_call():
+    data = dataset(n_train=320, n_test=100)
+    # Plain SGD: Adam's g/sqrt(v) would amplify float reassociation in near-zero gradients.
+    single, _, _ = train_with(data, epochs=1, steps_per_dispatch=1, tx=optax.sgd(0.05))
+    fused, events, _ = train_with(data, epochs=1, steps_per_dispatch=4, tx=optax.sgd(0.05))  # 10 steps: 4 + 4 + 1 + 1
+    assert [e.step for e in events if isinstance(e, ev.Progress)] == [8, 10]
+    for a, b in zip(params(single), params(fused)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_more_devices_than_exist_is_a_clear_error():
+    with pytest.raises(engine.ConfigError, match="--devices 64"):
+        train_with(dataset(n_train=64, n_test=10), epochs=1, devices=64)
