@@ -106,6 +106,7 @@ class Settings:
     num_predictions: int = 25
     devices: int | None = None
     steps_per_dispatch: int | None = None
+    label_smoothing: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -131,11 +132,19 @@ def scale(images: jax.Array) -> jax.Array:
     return images.astype(jnp.float32)[..., None] / 255.0
 
 
-def loss_fn(model: nnx.Module, images: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Mean softmax cross-entropy over the batch; the logits come back too."""
+def loss_fn(
+    model: nnx.Module, images: jax.Array, labels: jax.Array, label_smoothing: float = 0.0
+) -> tuple[jax.Array, jax.Array]:
+    """Mean softmax cross-entropy over the batch; the logits come back too.
+
+    With ``label_smoothing`` the target puts that much probability mass
+    evenly over all classes instead of only on the true one.
+    """
     logits = model(images)
-    loss = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
-    return loss, logits
+    if label_smoothing:
+        targets = optax.smooth_labels(jax.nn.one_hot(labels, logits.shape[-1]), label_smoothing)
+        return optax.softmax_cross_entropy(logits, targets).mean(), logits
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean(), logits
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> jax.Array:
@@ -143,7 +152,10 @@ def epoch_order(seed: int, epoch: int, n: int) -> jax.Array:
     return jax.random.permutation(jax.random.fold_in(jax.random.key(seed), epoch), n)
 
 
-def make_train_step(graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, steps: int = 1, batch_sharding=None):
+def make_train_step(
+    graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, steps: int = 1, batch_sharding=None,
+    label_smoothing: float = 0.0,
+):
     """A compiled call running ``steps`` train steps from step ``first`` of ``order``."""
 
     def one_step(state, metrics, images, labels, order, step):
@@ -153,7 +165,7 @@ def make_train_step(graphdef: nnx.GraphDef, batch_size: int, kind: type = Metric
         if batch_sharding is not None:
             index = jax.lax.with_sharding_constraint(index, batch_sharding)
         x, y = scale(images[index]), labels[index]
-        (loss, logits), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, x, y)
+        (loss, logits), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, x, y, label_smoothing)
         optimizer.update(model, grads)
         metrics = metrics.merge(kind.single_from_model_output(loss=loss, logits=logits, labels=y))
         return nnx.state((model, optimizer)), metrics
@@ -298,8 +310,9 @@ def train(
         batch_sharding = NamedSharding(mesh, PartitionSpec("data"))
     put = (lambda x: jax.device_put(x, replicated)) if replicated else (lambda x: jax.device_put(x, devices[0]))
 
-    train_fused = make_train_step(graphdef, batch_size, kind, fused, batch_sharding)
-    train_single = make_train_step(graphdef, batch_size, kind, 1, batch_sharding) if fused > 1 else train_fused
+    smoothing = settings.label_smoothing
+    train_fused = make_train_step(graphdef, batch_size, kind, fused, batch_sharding, smoothing)
+    train_single = make_train_step(graphdef, batch_size, kind, 1, batch_sharding, smoothing) if fused > 1 else train_fused
     eval_step = make_eval_step(graphdef, eval_bs, kind)
     predict = make_predict(graphdef)
 

@@ -1,0 +1,168 @@
+"""Benchmark mnistkit's engines against the original tutorial loop, side by side.
+
+    python benchmarks/run.py [--data-dir ../shared/data/mnist] [--epochs 2] [--quick] [--json out.json]
+    python benchmarks/run.py --speedrun --seeds 0 1 2
+
+Every configuration runs as its own whole process, one after the other on
+this machine, timed from process start (imports, compilation, run folders
+and plots included). The baseline is ``benchmarks/tutorial_baseline.py``, a
+faithful port of the tutorial's loop. Reports images/s (training, epochs
+after the first), seconds per epoch (train plus evaluation of every test
+image), compile seconds, time to the first train step, time to 99.0% test
+accuracy, final test accuracy, peak memory and the backend, as a table and
+as JSON, with ratios against the baseline. ``--quick`` is a smoke run on
+the bundled sample (one epoch) for CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MEASURE = str(ROOT / "benchmarks" / "_measure.py")
+SAMPLE = ROOT / "mnistkit" / "sample"
+TARGET = 0.99
+
+
+def run_child(cmd: list[str], cwd: Path) -> tuple[list[tuple[float, dict]], float, float | None, str]:
+    """Run ``cmd``; return its JSON stdout lines with arrival times, wall seconds, peak RSS and stderr."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, MEASURE, *cmd], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:
+        try:
+            lines.append((time.perf_counter() - start, json.loads(line)))
+        except json.JSONDecodeError:
+            pass
+    stderr = proc.stderr.read()
+    proc.wait()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed ({' '.join(cmd)}):\n{stderr[-3000:]}")
+    rss = next((float(l.split("=")[1]) for l in stderr.splitlines() if l.startswith("BENCH_PEAK_RSS_MB=")), None)
+    return lines, wall, rss, stderr
+
+
+def summarise_baseline(lines, wall, rss) -> dict:
+    summary = next(obj for _, obj in lines if obj.get("summary"))
+    epochs = [(t, obj) for t, obj in lines if "epoch" in obj and not obj.get("summary")]
+    steady = [obj for _, obj in epochs[1:]] or [obj for _, obj in epochs]
+    return {
+        "backend": summary["backend"],
+        "images_per_sec": sum(summary["steps_per_epoch"] * summary["batch_size"] / o["train_seconds"] for o in steady) / len(steady),
+        "epoch_seconds": sum(o["epoch_seconds"] for o in steady) / len(steady),
+        "compile_seconds": summary["compile_seconds"],
+        "first_step_seconds": summary["first_step_at"],
+        "time_to_99": next((t for t, o in epochs if o["test_accuracy"] >= TARGET), None),
+        "final_accuracy": epochs[-1][1]["test_accuracy"],
+        "accuracy_by_epoch": [o["test_accuracy"] for _, o in epochs],
+        "peak_rss_mb": rss,
+        "process_seconds": wall,
+    }
+
+
+def summarise_mnistkit(lines, wall, rss) -> dict:
+    events = [(t, obj) for t, obj in lines if "event" in obj]
+    started = next(o for _, o in events if o["event"] == "RunStarted")
+    compiled_at, compiled = next((t, o) for t, o in events if o["event"] == "Compiled")
+    ends = {o["epoch"]: o for _, o in events if o["event"] == "EpochEnd"}
+    evals = [(t, o) for t, o in events if o["event"] == "Evaluation"]
+    steady = [e for e in sorted(ends) if e > 1] or sorted(ends)
+    batch = started["config"]["batch_size"]
+    train_secs = [ends[e]["seconds"] - (compiled["seconds"] if e == 1 else 0) for e in steady]
+    eval_secs = {o["epoch"]: o["seconds"] for _, o in evals}
+    return {
+        "backend": started["backend"],
+        "devices": len(started["devices"]),
+        "images_per_sec": sum(started["steps_per_epoch"] * batch / s for s in train_secs) / len(train_secs),
+        "epoch_seconds": sum(ends[e]["seconds"] + eval_secs[e] for e in steady) / len(steady),
+        "compile_seconds": compiled["seconds"],
+        "first_step_seconds": compiled_at,
+        "time_to_99": next((t for t, o in evals if o["test"]["accuracy"] >= TARGET), None),
+        "final_accuracy": evals[-1][1]["test"]["accuracy"],
+        "accuracy_by_epoch": [o["test"]["accuracy"] for _, o in evals],
+        "peak_rss_mb": rss,
+        "process_seconds": wall,
+    }
+
+
+def configurations(args) -> list[tuple[str, list[str], str]]:
+    data = ["--data-dir", str(args.data_dir)]
+    epochs = ["--epochs", str(args.epochs)]
+    run = ["-m", "mnistkit", "run", "--model", "cnn", "--json", "--out", "runs", *data, *epochs]
+    configs = [("tutorial baseline (port)", [str(ROOT / "benchmarks" / "tutorial_baseline.py"), *data, *epochs], "baseline")]
+    configs.append(("mnistkit --engine tutorial", [*run, "--engine", "tutorial"], "mnistkit"))
+    configs.append(("mnistkit (fast engine)", run, "mnistkit"))
+    configs.append(("mnistkit fast, conv=patches", [*run, "--model-opt", "conv=patches"], "mnistkit"))
+    return configs
+
+
+def speedrun_configurations(args) -> list[tuple[str, list[str], str]]:
+    return [
+        (f"speedrun seed {seed}", ["-m", "mnistkit", "run", "--recipe", "speedrun", "--seed", str(seed), "--json",
+                                   "--out", "runs", "--data-dir", str(args.data_dir)], "mnistkit")
+        for seed in args.seeds
+    ]
+
+
+def table(results: list[dict], ratios: bool = True) -> str:
+    """The results as text; the ratio columns compare each row with the first (the baseline)."""
+    base = results[0]
+    head = f"{'configuration':<30} {'img/s':>8} {'epoch s':>8} {'compile':>8} {'1st step':>8} {'to 99%':>8} {'final':>7} {'MB':>6} {'process':>8} {'x epoch':>8} {'x proc':>7}"
+    rows = [head, "-" * len(head)]
+    for r in results:
+        fmt = lambda v, spec: "-" if v is None else format(v, spec)
+        rows.append(
+            f"{r['name']:<30} {r['images_per_sec']:>8.0f} {r['epoch_seconds']:>8.1f} {r['compile_seconds']:>8.2f} "
+            f"{r['first_step_seconds']:>8.1f} {fmt(r['time_to_99'], '8.1f'):>8} {r['final_accuracy']:>7.2%} "
+            f"{fmt(r['peak_rss_mb'], '6.0f'):>6} {r['process_seconds']:>8.1f} "
+            + (f"{base['epoch_seconds'] / r['epoch_seconds']:>7.2f}x {base['process_seconds'] / r['process_seconds']:>6.2f}x"
+               if ratios else "")
+        )
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "mnist")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="smoke run: bundled sample, one epoch")
+    parser.add_argument("--speedrun", action="store_true", help="time `mnistkit run --recipe speedrun` instead")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--only", nargs="+", default=None, help="run only configurations whose name contains one of these")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results to this file")
+    args = parser.parse_args()
+    if args.quick:
+        args.data_dir, args.epochs, args.seeds = SAMPLE, 1, args.seeds[:1]
+    if not (args.data_dir / "train-images-idx3-ubyte.gz").is_file():
+        print(f"benchmark: no MNIST files in {args.data_dir}; pass --data-dir or use --quick", file=sys.stderr)
+        return 2
+
+    configs = speedrun_configurations(args) if args.speedrun else configurations(args)
+    if args.only:
+        configs = [c for c in configs if c[2] == "baseline" or any(word in c[0] for word in args.only)]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env_note = {k: os.environ.get(k) for k in ("XLA_FLAGS", "JAX_PLATFORMS") if os.environ.get(k)}
+        for name, cmd, kind in configs:
+            print(f"running: {name} ...", file=sys.stderr, flush=True)
+            lines, wall, rss, _ = run_child(cmd, Path(tmp))
+            summary = (summarise_baseline if kind == "baseline" else summarise_mnistkit)(lines, wall, rss)
+            results.append({"name": name, "command": " ".join(cmd), **summary})
+    print(table(results, ratios=not args.speedrun))
+    report = {"epochs": args.epochs, "data_dir": str(args.data_dir), "quick": args.quick, "env": env_note, "results": results}
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""The tutorial's training loop, kept for the lessons and as a reference: ``--engine tutorial``.
+
+This is the shape the Flax MNIST tutorial teaches: a ``tf.data`` pipeline on
+the host feeds one batch at a time to an ``nnx.jit``-compiled train step that
+updates the model in place. It keeps the tutorial's fixes (metrics from the
+same forward pass, a fresh shuffle per epoch, every test image scored) and
+yields the same events as ``mnistkit.engine.train``, so the CLI, run folders
+and TUI work unchanged. It is slower than the default engine: every batch is
+prepared by TensorFlow and copied to the device, and ``nnx.jit`` checks the
+model's structure on every call.
+
+With ``order="engine"`` each epoch's batches are exactly the default
+engine's (same permutation, same slices), which is how the tests check that
+the two engines compute the same thing.
+"""
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import jax
+import numpy as np
+import optax
+from flax import nnx
+
+from mnistkit.engine import Settings, Snapshot, _floats, _reports, epoch_order, loss_fn, metrics_type
+from mnistkit.errors import ConfigError
+from mnistkit.events import (
+    Compiled,
+    EpochEnd,
+    Evaluation,
+    Event,
+    Finished,
+    Interrupted,
+    Predictions,
+    Progress,
+    RunStarted,
+    history_row,
+)
+from mnistkit.specs import EvaluationOutputs, MetricSpec
+
+if TYPE_CHECKING:
+    from mnistkit.data import MnistArrays
+
+
+def _steps(kind: type):
+    @nnx.jit
+    def train_step(model, optimizer, metrics, batch):
+        (loss, logits), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, batch["image"], batch["label"])
+        optimizer.update(model, grads)
+        return metrics.merge(kind.single_from_model_output(loss=loss, logits=logits, labels=batch["label"]))
+
+    @nnx.jit
+    def eval_step(model, batch):
+        logits = model(batch["image"])
+        losses = optax.softmax_cross_entropy_with_integer_labels(logits, batch["label"])
+        return kind.single_from_model_output(loss=losses, logits=logits, labels=batch["label"]), logits
+
+    return train_step, eval_step
+
+
+def train(
+    model: nnx.Module,
+    tx: optax.GradientTransformation,
+    data: "MnistArrays",
+    settings: Settings,
+    config: dict[str, Any] | None = None,
+    metrics: Sequence[MetricSpec] = (),
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    checkpoint: Callable[[Snapshot], None] | None = None,
+    resume: Snapshot | None = None,
+    order: str = "tf",
+) -> Iterator[Event]:
+    """Train like the tutorial, yielding the same events as the default engine.
+
+    ``checkpoint`` gets a snapshot after every epoch; resuming is left to the
+    default engine, whose data order is a pure function of seed and epoch.
+    """
+    from mnistkit.data import MnistArrays, make_tf_datasets
+
+    if resume is not None:
+        raise ConfigError("--engine tutorial cannot resume a run; resume with the default engine (--engine fast)")
+    run_start = time.perf_counter()
+    kind = metrics_type(metrics)
+    train_step, eval_step = _steps(kind)
+    optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
+    steps = len(data.train_images) // settings.batch_size
+    shown = slice(0, min(settings.num_predictions, len(data.test_images)))
+    yield RunStarted(
+        config=dict(config or {}),
+        backend=jax.default_backend(),
+        devices=tuple(str(d) for d in jax.devices()[:1]),
+        data_source=data.description,
+        num_train=len(data.train_images),
+        num_test=len(data.test_images),
+        steps_per_epoch=steps,
+    )
+    history: list[dict[str, float]] = []
+    train_ds, test_ds = make_tf_datasets(data, settings.batch_size, settings.seed)
+    compiled = False
+    for epoch in range(1, settings.epochs + 1):
+        if order == "engine":
+            perm = np.asarray(epoch_order(settings.seed, epoch, len(data.train_images)))
+            permuted = MnistArrays(data.train_images[perm], data.train_labels[perm], data.test_images,
+                                   data.test_labels, data.source, data.description, data.is_sample)
+            train_ds, test_ds = make_tf_datasets(permuted, settings.batch_size, settings.seed, shuffle_buffer=1)
+        model.train()
+        running = kind.empty()
+        epoch_start = time.perf_counter()
+        compile_seconds = 0.0
+        for step, batch in enumerate(train_ds.as_numpy_iterator(), start=1):
+            if should_stop is not None and should_stop():
+                yield Interrupted(epoch=epoch, step=step - 1, history=tuple(history))
+                return
+            running = train_step(model, optimizer, running, batch)
+            if not compiled:
+                jax.block_until_ready(running)
+                compiled, compile_seconds = True, time.perf_counter() - epoch_start
+                yield Compiled(seconds=compile_seconds)
+            if step % settings.progress_every == 0 or step == steps:
+                values = _floats(running)
+                elapsed = time.perf_counter() - epoch_start - compile_seconds
+                yield Progress(epoch, step, steps, values["loss"], values["accuracy"],
+                               step * settings.batch_size / elapsed if elapsed > 0 else 0.0)
+        epoch_end = EpochEnd(epoch=epoch, train=_floats(running), seconds=time.perf_counter() - epoch_start)
+        yield epoch_end
+
+        model.eval()
+        eval_start = time.perf_counter()
+        test_metrics, logits = kind.empty(), []
+        for batch in test_ds.as_numpy_iterator():
+            batch_metrics, batch_logits = eval_step(model, batch)
+            test_metrics = test_metrics.merge(batch_metrics)
+            logits.append(np.asarray(batch_logits))
+        test = _floats(test_metrics)
+        all_logits = np.concatenate(logits)
+        reports = _reports(metrics, EvaluationOutputs(epoch, all_logits, np.asarray(data.test_labels)))
+        for report in reports:
+            test.update(report.values)
+        evaluation = Evaluation(epoch=epoch, test=test, seconds=time.perf_counter() - eval_start)
+        yield evaluation
+        yield from reports
+        history.append(history_row(epoch_end, evaluation))
+        yield Predictions(epoch, data.test_images[shown], np.asarray(data.test_labels[shown], np.int64),
+                          all_logits[shown].argmax(-1).astype(np.int64))
+        if checkpoint is not None:
+            state = jax.device_get(nnx.state((model, optimizer)))
+            checkpoint(Snapshot(epoch + 1, 0, nnx.to_pure_dict(state), None, tuple(history)))
+    yield Finished(history=tuple(history), seconds=time.perf_counter() - run_start)

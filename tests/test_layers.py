@@ -1,0 +1,36 @@
+"""PatchConv is nnx.Conv computed another way: same parameters, same outputs, same gradients."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from mnistkit.layers import PatchConv, conv
+
+
+@pytest.mark.parametrize(("kernel", "cin", "cout"), [((3, 3), 1, 4), ((3, 3), 5, 7), ((5, 5), 1, 24)])
+def test_patch_conv_matches_flax_conv_outputs_and_gradients(kernel, cin, cout):
+    x = jax.random.uniform(jax.random.key(1), (3, 12, 12, cin))
+    reference = nnx.Conv(cin, cout, kernel_size=kernel, rngs=nnx.Rngs(0))
+    patches = PatchConv(cin, cout, kernel_size=kernel, rngs=nnx.Rngs(0))
+    np.testing.assert_allclose(reference(x), patches(x), rtol=1e-5, atol=1e-5)
+
+    def loss(model):
+        return (model(x) ** 2).mean()
+
+    g_ref, g_patch = nnx.grad(loss)(reference), nnx.grad(loss)(patches)
+    for a, b in zip(jax.tree.leaves(g_ref), jax.tree.leaves(g_patch), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_both_kinds_share_parameter_names_and_shapes_so_checkpoints_transfer():
+    a = conv("xla", 2, 3, (3, 3), rngs=nnx.Rngs(0))
+    b = conv("patches", 2, 3, (3, 3), rngs=nnx.Rngs(0))
+    shapes = lambda m: jax.tree.map(jnp.shape, nnx.to_pure_dict(nnx.state(m, nnx.Param)))
+    assert shapes(a) == shapes(b)
+
+
+def test_unknown_conv_kind_is_rejected():
+    with pytest.raises(ValueError, match="'xla' or 'patches'"):
+        conv("fft", 1, 1, (3, 3), rngs=nnx.Rngs(0))
