@@ -1,13 +1,49 @@
 """Lessons: parse the curriculum's markdown files and track each user's progress.
 
-INTERFACE STUB agreed between the lessons and TUI work; the lessons work
-replaces the bodies (keeping these names and fields).
+A lesson is a markdown file in ``lessons/`` (installed as ``mnistkit_lessons``)
+that starts with a front-matter block::
+
+    ---
+    id: pipeline
+    title: The input pipeline
+    order: 3
+    stage: pipeline
+    minutes: 12
+    prerequisites: [data]
+    ---
+
+and has a ``## Check yourself`` section of numbered questions, each ending
+with its answer in ``*(...)*``. ``lessons/README.md`` is the guide for lesson
+authors, including the conventions for code blocks that the test suite runs
+(see ``mnistkit.lesson_code``).
+
+Importing this module is cheap: the standard library only.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from mnistkit.errors import ConfigError
+
+STATUSES = ("not started", "current", "done")
+FRONT_MATTER_KEYS = ("id", "title", "order", "stage", "minutes", "prerequisites", "plugin")
+REQUIRED_KEYS = ("id", "title", "order", "minutes")
+PLUGIN_PREFIX = "plugin-"
+"""Ids of plugin lessons start with this; the core curriculum's do not."""
+
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]*", re.ASCII)
+_STAGE = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
+_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
+_KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(.*)", re.ASCII)
+_QUESTION = re.compile(r"(\d{1,3})[.)][ \t]+(.*)", re.ASCII)
+_ANSWER = re.compile(r"\*\((.*)\)\*[ \t]*$", re.DOTALL)
+_CHECK_HEADING = re.compile(r"##[ \t]+check yourself[ \t]*#*[ \t]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -30,31 +66,321 @@ class Lesson:
     path: Path
     plugin: str | None = None  # set for a plugin's paired lesson
     questions: tuple[Question, ...] = field(default_factory=tuple)
+    body_line: int = 1  # line of the file where ``body`` starts
+
+    @property
+    def is_plugin_lesson(self) -> bool:
+        return self.plugin is not None or self.id.startswith(PLUGIN_PREFIX)
+
+
+def parse_lesson(text: str, path: Path | str) -> Lesson:
+    """Parse one lesson file's text; ``path`` is where it came from (for errors).
+
+    Any text either gives a ``Lesson`` or raises ``ConfigError`` whose message
+    starts with ``path:line:`` and says what to fix.
+    """
+    path = Path(path)
+    lines = text.splitlines()
+    if not lines or lines[0].strip().lstrip("\ufeff") != "---":
+        raise _error(path, 1, "a lesson starts with a front-matter block: a line `---`, then `key: value` lines, then `---`")
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        raise _error(path, 1, "the front-matter block is not closed by a line `---`")
+    meta = _front_matter(lines[1:end], path)
+    body = "\n".join(lines[end + 1 :])
+    if text.endswith(("\n", "\r")):
+        body += "\n"
+    return Lesson(
+        id=meta["id"],
+        title=meta["title"],
+        order=meta["order"],
+        stage=meta.get("stage"),
+        minutes=meta["minutes"],
+        prerequisites=meta.get("prerequisites", ()),
+        body=body,
+        path=path,
+        plugin=meta.get("plugin"),
+        questions=parse_questions(lines[end + 1 :], path, first_line=end + 2),
+        body_line=end + 2,
+    )
+
+
+def _front_matter(lines: list[str], path: Path) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for number, line in enumerate(lines, start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _KEY_VALUE.fullmatch(line.strip())
+        if not match:
+            raise _error(path, number, f"expected `key: value` in the front matter, got {line.strip()!r}")
+        key, raw = match.group(1), _unquote(match.group(2).strip())
+        if key not in FRONT_MATTER_KEYS:
+            raise _error(path, number, f"unknown front-matter key {key!r}; known keys: {', '.join(FRONT_MATTER_KEYS)}")
+        if key in meta:
+            raise _error(path, number, f"front-matter key {key!r} is given twice")
+        meta[key] = _value(key, raw, path, number)
+    missing = [key for key in REQUIRED_KEYS if key not in meta]
+    if missing:
+        raise _error(path, 1, f"the front matter lacks {', '.join(missing)}")
+    return meta
+
+
+def _value(key: str, raw: str, path: Path, number: int) -> Any:
+    if key in ("order", "minutes"):
+        if not _NUMBER.fullmatch(raw) or (key == "minutes" and int(raw) < 1):
+            least = "1" if key == "minutes" else "0"
+            raise _error(path, number, f"{key} must be a whole number of at least {least}, got {raw!r}")
+        return int(raw)
+    if key == "prerequisites":
+        if not (raw.startswith("[") and raw.endswith("]")):
+            raise _error(path, number, f"prerequisites must be a list like [data, model], got {raw!r}")
+        items = tuple(_unquote(item.strip()) for item in raw[1:-1].split(",") if item.strip())
+        for item in items:
+            if not _ID.fullmatch(item):
+                raise _error(path, number, f"prerequisite {item!r} is not a lesson id (lowercase letters, digits, - and _)")
+        return items
+    if key in ("stage", "plugin") and raw.lower() in ("", "none", "null", "~"):
+        return None
+    if key == "id" and not _ID.fullmatch(raw):
+        raise _error(path, number, f"id must be lowercase letters, digits, - and _, got {raw!r}")
+    if key == "stage" and not _STAGE.fullmatch(raw):
+        raise _error(path, number, f"stage must be a stage name such as `data` or `train_step`, got {raw!r}")
+    if key == "title" and not raw:
+        raise _error(path, number, "title is empty")
+    return raw
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def parse_questions(lines: list[str], path: Path | str, first_line: int = 1) -> tuple[Question, ...]:
+    """The numbered questions under ``## Check yourself``, up to the next ``## `` heading.
+
+    Each question may span lines and must end with its answer in ``*(...)*``.
+    """
+    questions: list[tuple[int, str]] = []
+    inside = False
+    for number, line, in_code in _outside_code(lines, first_line):
+        stripped = line.strip()
+        if in_code:
+            continue
+        if _CHECK_HEADING.fullmatch(stripped):
+            inside = True
+            continue
+        if inside and re.match(r"#{1,2}[ \t]", stripped):
+            break
+        if not inside or not stripped:
+            continue
+        match = _QUESTION.fullmatch(stripped)
+        if match:
+            questions.append((number, match.group(2)))
+        elif questions:
+            questions[-1] = (questions[-1][0], f"{questions[-1][1]} {stripped}")
+    parsed = []
+    for number, item in questions:
+        answer = _ANSWER.search(item)
+        if not answer or not answer.group(1).strip():
+            raise _error(Path(path), number, "a check-yourself question must end with its answer in *(...)*")
+        parsed.append(Question(item[: answer.start()].strip(), answer.group(1).strip()))
+    return tuple(parsed)
+
+
+def _outside_code(lines: list[str], first_line: int = 1):
+    """Yield ``(line number, line, inside a fenced code block)`` for each line."""
+    fence = ""
+    for number, line in enumerate(lines, start=first_line):
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence) and not stripped[len(fence):].strip(fence[0]).strip():
+                fence = ""
+            yield number, line, True
+            continue
+        match = re.match(r"(`{3,}|~{3,})", stripped)
+        if match and not line.startswith("    "):
+            fence = match.group(1)
+            yield number, line, True
+            continue
+        yield number, line, False
+
+
+def hide_answers(body: str, placeholder: str = "*(answer hidden)*") -> str:
+    """``body`` with every check-yourself answer replaced by ``placeholder``.
+
+    An answer is the ``*(...)*`` that ends a line of the ``## Check yourself``
+    section; it may span lines.
+    """
+    lines = body.splitlines(keepends=True)
+    start = end = None
+    for index, line, in_code in _outside_code(lines, 0):
+        stripped = line.strip()
+        if in_code:
+            continue
+        if start is None and _CHECK_HEADING.fullmatch(stripped):
+            start = index + 1
+        elif start is not None and re.match(r"#{1,2}[ \t]", stripped):
+            end = index
+            break
+    if start is None:
+        return body
+    end = len(lines) if end is None else end
+    section = "".join(lines[start:end])
+    hidden = re.sub(r"\*\(.*?\)\*(?=[ \t]*$)", lambda _: placeholder, section, flags=re.DOTALL | re.MULTILINE)
+    return "".join(lines[:start]) + hidden + "".join(lines[end:])
+
+
+def _error(path: Path, line: int, message: str) -> ConfigError:
+    return ConfigError(f"{path}:{line}: {message}")
+
+
+def lessons_dir() -> Path:
+    """The folder of the installed lesson files (the ``mnistkit_lessons`` package)."""
+    import mnistkit_lessons
+
+    return Path(mnistkit_lessons.__file__).parent
+
+
+def load_lessons(directory: Path | None = None) -> list[Lesson]:
+    """Every lesson in ``directory`` (core and plugin lessons), sorted by ``order``.
+
+    Raises ``ConfigError`` for a file that does not parse, two lessons with
+    the same id or order, and a prerequisite that names no lesson.
+    """
+    directory = lessons_dir() if directory is None else Path(directory)
+    paths = sorted(p for p in directory.glob("*.md") if p.name.lower() != "readme.md")
+    lessons = [parse_lesson(p.read_text(encoding="utf-8"), p) for p in paths]
+    seen_ids: dict[str, Path] = {}
+    seen_orders: dict[int, Path] = {}
+    for lesson in lessons:
+        if lesson.id in seen_ids:
+            raise ConfigError(f"{lesson.path}: lesson id {lesson.id!r} is also used by {seen_ids[lesson.id]}")
+        if lesson.order in seen_orders:
+            raise ConfigError(f"{lesson.path}: order {lesson.order} is also used by {seen_orders[lesson.order]}")
+        seen_ids[lesson.id] = lesson.path
+        seen_orders[lesson.order] = lesson.path
+    for lesson in lessons:
+        for prerequisite in lesson.prerequisites:
+            if prerequisite not in seen_ids:
+                raise ConfigError(f"{lesson.path}: prerequisite {prerequisite!r} is not a lesson id")
+    return sorted(lessons, key=lambda lesson: lesson.order)
 
 
 def load_curriculum() -> list[Lesson]:
-    """The core lessons, sorted by ``order``."""
-    raise NotImplementedError
+    """The core lessons, sorted by ``order`` (plugin lessons left out)."""
+    return [lesson for lesson in load_lessons() if not lesson.is_plugin_lesson]
 
 
-def load_plugin_lessons(registry) -> dict[str, list[Lesson]]:
-    """Each plugin's paired lessons, keyed by plugin name."""
-    raise NotImplementedError
+def load_plugin_lessons(registry, problems: list[str] | None = None) -> dict[str, list[Lesson]]:
+    """Each plugin's paired lessons, keyed by plugin name, each with ``plugin`` set.
+
+    The files are those the registry resolved (``registry.lessons_by_plugin()``).
+    A lesson that cannot be read or parsed raises ``ConfigError``, or, when
+    ``problems`` is a list, is reported there and skipped.
+    """
+    found: dict[str, list[Lesson]] = {}
+    for owner, paths in registry.lessons_by_plugin().items():
+        for path in paths:
+            try:
+                try:
+                    text = Path(path).read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as err:
+                    raise ConfigError(f"{path}: cannot read the lesson: {err}") from err
+                lesson = parse_lesson(text, path)
+            except ConfigError as err:
+                message = f"plugin {owner!r}: {err}"
+                if problems is None:
+                    raise ConfigError(message) from err
+                problems.append(message)
+                continue
+            found.setdefault(owner, []).append(dataclasses.replace(lesson, plugin=owner))
+    return found
 
 
 def get_lesson(lesson_id: str) -> Lesson:
     """Look a lesson up by id; unknown ids raise ConfigError listing the ids."""
-    raise NotImplementedError
+    lessons = load_lessons()
+    for lesson in lessons:
+        if lesson.id == lesson_id:
+            return lesson
+    known = ", ".join(lesson.id for lesson in lessons)
+    raise ConfigError(f"no lesson {lesson_id!r}; the lessons are: {known}")
+
+
+def next_lesson(lesson_id: str, lessons: list[Lesson] | None = None) -> Lesson | None:
+    """The lesson after ``lesson_id`` in the order, or None after the last."""
+    lessons = load_lessons() if lessons is None else lessons
+    ids = [lesson.id for lesson in lessons]
+    if lesson_id not in ids or ids.index(lesson_id) + 1 == len(ids):
+        return None
+    return lessons[ids.index(lesson_id) + 1]
 
 
 class ProgressStore:
-    """Per-user lesson progress (platformdirs user data dir, or MNISTKIT_HOME)."""
+    """Per-user lesson progress (platformdirs user data dir, or MNISTKIT_HOME).
+
+    One JSON file, ``progress.json`` in mnistkit's home, shared by the CLI
+    and the TUI: each call reads it afresh and each change replaces it whole
+    (written beside it, then renamed), so two programs never see half a file.
+    A lesson is "done" once marked so; the last lesson shown or run is
+    "current" unless done; every other lesson is "not started". An unreadable
+    file counts as no progress and is replaced on the next change.
+    """
+
+    def __init__(self, path: Path | None = None):
+        if path is None:
+            from mnistkit.data.locations import home_dir
+
+            path = home_dir() / "progress.json"
+        self.path = Path(path)
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"done": [], "last": None}
+        if not isinstance(data, dict):
+            return {"done": [], "last": None}
+        done = data.get("done")
+        last = data.get("last")
+        return {
+            "done": [x for x in done if isinstance(x, str)] if isinstance(done, list) else [],
+            "last": last if isinstance(last, str) else None,
+        }
+
+    def _write(self, data: dict[str, Any]) -> None:
+        from mnistkit.errors import OutputError
+        from mnistkit.rundir import write_atomic
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, (json.dumps({"version": 1, **data}, indent=2) + "\n").encode())
+        except OSError as err:
+            raise OutputError(f"cannot save lesson progress in {self.path}: {err.strerror or err}") from err
 
     def status(self, lesson_id: str) -> str:  # "not started" | "current" | "done"
-        raise NotImplementedError
+        data = self._read()
+        if lesson_id in data["done"]:
+            return "done"
+        return "current" if data["last"] == lesson_id else "not started"
 
     def mark(self, lesson_id: str, status: str) -> None:
-        raise NotImplementedError
+        if status not in STATUSES:
+            raise ConfigError(f"unknown lesson status {status!r}; use one of {', '.join(STATUSES)}")
+        data = self._read()
+        done = [x for x in data["done"] if x != lesson_id]
+        if status == "done":
+            done.append(lesson_id)
+        if status == "not started":
+            last = None if data["last"] == lesson_id else data["last"]
+        else:
+            last = lesson_id
+        self._write({"done": done, "last": last})
 
     def last_lesson(self) -> str | None:
-        raise NotImplementedError
+        return self._read()["last"]
+
+    def reset_all(self) -> None:
+        """Forget all progress."""
+        self._write({"done": [], "last": None})

@@ -1,0 +1,86 @@
+"""`mnistkit lessons` and `mnistkit lesson show/run/reset` as a learner meets them."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mnistkit.cli import main
+from mnistkit.lessons import ProgressStore, load_curriculum
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+
+
+def out(capsys) -> str:
+    return capsys.readouterr().out
+
+
+def test_lessons_lists_the_curriculum_with_progress(capsys):
+    ProgressStore().mark("data", "done")
+    ProgressStore().mark("pipeline", "current")
+    assert main(["lessons"]) == 0
+    text = out(capsys)
+    for lesson in load_curriculum():
+        assert lesson.id in text
+    assert "✓ done" in text and "▶ current" in text and "Plugin lessons" in text
+    assert "Next: mnistkit lesson show pipeline" in text
+
+
+def test_show_renders_the_lesson_and_hides_the_answers(capsys):
+    assert main(["lesson", "show", "pipeline"]) == 0
+    text = out(capsys)
+    assert "The input pipeline" in text and "drop_remainder" in text
+    assert "answer hidden" in text and "wraps around" not in text
+    assert "<!--" not in text and "mnistkit lesson run pipeline" in text
+    assert ProgressStore().status("pipeline") == "current"
+
+
+def test_show_with_answers_reveals_them(capsys):
+    assert main(["lesson", "show", "pipeline", "--answers"]) == 0
+    assert "wraps around" in out(capsys)
+
+
+def test_an_unknown_lesson_is_one_line_and_exit_2(capsys):
+    assert main(["lesson", "show", "quantum"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no lesson 'quantum'; the lessons are: stack, data" in err[0]
+
+
+def test_run_shows_the_stage_result_and_marks_the_lesson_done(capsys):
+    assert main(["lesson", "run", "data", "--data", "sample"]) == 0
+    text = out(capsys)
+    assert "(6000, 28, 28)" in text and "labelled" in text and "lesson 'data' is done" in text
+    assert ProgressStore().status("data") == "done"
+
+
+def test_run_of_a_plugin_lesson_uses_the_plugins_model(capsys):
+    assert main(["lesson", "run", "plugin-mlp", "--data", "sample"]) == 0
+    assert "Model 'mlp'" in out(capsys)
+
+
+def test_the_last_lesson_ends_with_a_trained_model_and_its_grid(capsys):
+    assert main(["lesson", "run", "predict", "--data", "sample", "--epochs", "1"]) == 0
+    text = out(capsys)
+    assert "First the 'train' stage" in text and "epoch 1/1" in text
+    assert "✓" in text and "predictions.png" in text
+    from mnistkit.data.locations import home_dir
+
+    assert (home_dir() / "lessons" / "predictions.png").is_file()
+    assert (home_dir() / "lessons" / "train-cache.npz").is_file()
+
+    assert main(["lesson", "reset", "predict"]) == 0
+    assert "reset to not started" in out(capsys)
+    assert ProgressStore().status("predict") == "not started"
+    assert main(["lesson", "reset", "train"]) == 0
+    assert not (home_dir() / "lessons" / "train-cache.json").exists()
+
+
+def test_lesson_commands_appear_in_help_and_help_stays_light():
+    code = ("import sys; from mnistkit.cli import build_parser; text = build_parser().format_help(); "
+            "print('lessons' in text, 'lesson' in text, [m for m in ('jax', 'rich', 'numpy') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ.copy())
+    assert result.stdout.strip() == "True True []"

@@ -1,0 +1,127 @@
+"""Every Python block of every lesson runs, in order, and says what it prints."""
+
+import pytest
+
+from mnistkit.errors import ConfigError
+from mnistkit.lesson_code import Check, LessonCodeFailure, code_blocks, run_lesson_code, steps
+from mnistkit.lessons import lessons_dir, load_curriculum, load_lessons, parse_lesson
+
+HEAD = "---\nid: demo\ntitle: Demo\norder: 1\nminutes: 1\n---\n"
+
+
+def demo(body: str, tmp_path):
+    path = tmp_path / "demo.md"
+    path.write_text(HEAD + body)
+    return parse_lesson(path.read_text(), path)
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """Lessons save pictures in the working directory; keep them out of the repository."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+LESSON_FILES = sorted(p for p in lessons_dir().glob("*.md") if p.name != "README.md")
+
+
+@pytest.mark.parametrize("path", LESSON_FILES, ids=lambda path: path.stem)
+def test_every_block_of_the_lesson_runs_and_prints_what_it_says(path, in_tmp):
+    lesson = parse_lesson(path.read_text(encoding="utf-8"), path)
+    run = run_lesson_code(lesson, short=True)
+    runnable = [block for block in code_blocks(lesson) if block.runs]
+    assert [r.block for r in run.blocks if r.output is not None] == runnable
+
+
+def test_core_lessons_check_what_they_state():
+    for lesson in load_curriculum():
+        found = steps(lesson)
+        checks = [step for step in found if isinstance(step, Check)]
+        printed = [text for block in code_blocks(lesson) for _, text in block.expected]
+        assert checks or printed, f"{lesson.id} checks none of its figures"
+
+
+def test_every_skipped_block_says_why():
+    for lesson in load_lessons():
+        for block in code_blocks(lesson):
+            if block.language == "python" and not block.runs:
+                assert len(block.skip) > 10, f"{lesson.path}:{block.line}"
+
+
+def test_blocks_share_one_namespace_in_order(tmp_path):
+    lesson = demo("```python\nx = 20\n```\n\ntext <!-- check: x == 20 -->\n\n```python\nprint(x + 1)  # prints: 21\n```\n", tmp_path)
+    run = run_lesson_code(lesson)
+    assert run.namespace["x"] == 20 and run.output == "21\n"
+
+
+def test_other_languages_and_no_run_blocks_are_skipped(tmp_path):
+    lesson = demo("```bash\nexit 1\n```\n<!-- no-run: needs the network -->\n```python\nraise SystemExit\n```\n", tmp_path)
+    assert [r.output for r in run_lesson_code(lesson).blocks] == [None, None]
+    assert code_blocks(lesson)[1].skip == "needs the network"
+
+
+def test_ci_markers_shorten_settings_only_under_test(tmp_path):
+    lesson = demo("<!-- ci: EPOCHS=1, NAME='short' -->\n```python\nEPOCHS = 10\nNAME = 'long'\nprint(EPOCHS, NAME)\n```\n", tmp_path)
+    assert run_lesson_code(lesson, short=True).output == "1 short\n"
+    assert run_lesson_code(lesson, short=False).output == "10 long\n"
+
+
+def test_a_ci_marker_for_a_name_the_block_never_sets_fails(tmp_path):
+    lesson = demo("<!-- ci: STEPS=1 -->\n```python\nEPOCHS = 10\n```\n", tmp_path)
+    with pytest.raises(LessonCodeFailure, match="sets STEPS, which the block never assigns"):
+        run_lesson_code(lesson)
+
+
+def test_a_wrong_prints_comment_fails_naming_its_line(tmp_path):
+    lesson = demo("```python\nprint(1)\nprint(2)  # prints: 3\n```\n", tmp_path)
+    with pytest.raises(LessonCodeFailure, match=r"demo\.md:9: the comment says the code prints '3'"):
+        run_lesson_code(lesson)
+
+
+def test_prints_comments_must_match_in_order(tmp_path):
+    lesson = demo("```python\nprint('b')  # prints: a\nprint('a')  # prints: b\n```\n", tmp_path)
+    with pytest.raises(LessonCodeFailure, match="prints 'b'"):
+        run_lesson_code(lesson)
+
+
+def test_a_false_check_fails_naming_its_line(tmp_path):
+    lesson = demo("```python\ntotal = 5\n```\nThe total is 6. <!-- check: total == 6 -->\n", tmp_path)
+    with pytest.raises(LessonCodeFailure, match=r"demo\.md:10: check `total == 6` is false"):
+        run_lesson_code(lesson)
+
+
+def test_an_error_points_at_the_markdown_line(tmp_path):
+    lesson = demo("text\n\n```python\nx = 1\ny = x / 0\n```\n", tmp_path)
+    with pytest.raises(LessonCodeFailure, match=r"demo\.md:10: the code block raised ZeroDivisionError") as failure:
+        run_lesson_code(lesson)
+    frame = failure.value.__cause__.__traceback__.tb_next
+    assert (frame.tb_frame.f_code.co_filename, frame.tb_lineno) == (str(lesson.path), 11)
+
+
+def test_classes_in_blocks_read_their_annotations_at_run_time(tmp_path):
+    # clu reads annotations at run time; the runner must not impose `from __future__ import annotations`.
+    lesson = demo("```python\nclass A:\n    x: int\nprint(A.__annotations__['x'] is int)  # prints: True\n```\n", tmp_path)
+    run_lesson_code(lesson)
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        ("<!-- no-run: -->\n```python\nx = 1\n```\n", "needs its reason"),
+        ("<!-- no-run: offline -->\nsome prose\n```python\nx = 1\n```\n", "must be right before a code block"),
+        ("<!-- ci: EPOCHS -->\n```python\nEPOCHS = 1\n```\n", "Python literals"),
+        ("<!-- ci: EPOCHS=1 -->\n```bash\necho\n```\n", "only makes sense before a python block"),
+        ("text <!-- check: x == -->\n", "holds a Python expression"),
+        ("```python\nx = 1\n", "never closed"),
+    ],
+)
+def test_malformed_markers_are_config_errors(body, complaint, tmp_path):
+    with pytest.raises(ConfigError, match=complaint):
+        steps(demo(body, tmp_path))
+
+
+def test_core_lesson_code_fits_a_terminal():
+    for lesson in load_curriculum():
+        for block in code_blocks(lesson):
+            for offset, line in enumerate(block.code.splitlines()):
+                assert len(line) <= 92, f"{lesson.path}:{block.line + offset} is {len(line)} characters wide"
