@@ -33,6 +33,7 @@ class ConsoleView:
         self.task = None
         self.train: dict[str, float] = {}
         self.last_predictions: ev.Predictions | None = None
+        self.last_reports: dict[str, ev.Report] = {}
 
     def __enter__(self) -> "ConsoleView":
         self.progress.start()
@@ -74,11 +75,21 @@ class ConsoleView:
                 )
             case ev.Predictions():
                 self.last_predictions = event
+            case ev.Report():
+                self.last_reports[event.metric] = event
             case ev.Finished():
                 self.show_predictions()
+                self.show_reports()
                 print_(f"Finished in {event.seconds:.1f} s")
             case ev.Failed():
                 print_(f"[red]Run failed: {event.message}[/]")
+
+    def show_reports(self) -> None:
+        """Each metric plugin's last report text, after the prediction grid."""
+        for report in self.last_reports.values():
+            if report.text:
+                self.console.print(f"[bold]{report.metric}[/] after epoch {report.epoch}:")
+                self.console.print(report.text, markup=False, highlight=False)
 
     def show_predictions(self) -> None:
         from mnistkit.digits import prediction_grid
@@ -94,8 +105,8 @@ class ConsoleView:
 class JsonView:
     """Prints one JSON object per event; the first line names the schema version."""
 
-    def __init__(self, stream: TextIO = sys.stdout):
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream if stream is not None else sys.stdout
         self._write({"event": "Schema", "schema": "mnistkit.events", "version": ev.SCHEMA_VERSION})
 
     def _write(self, obj: dict) -> None:

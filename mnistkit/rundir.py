@@ -178,6 +178,25 @@ class RunRecorder:
                 _remove_if_empty(folder)
             raise
 
+    def reopen(self, history: list[dict[str, float]]) -> None:
+        """Continue a run's existing folder (``mnistkit run --resume``) from ``history``.
+
+        Keeps ``run.json`` (its start time), rewrites ``config.json`` (the
+        epochs may have grown) and puts the status back to ``"running"``.
+        Raises ``OutputError`` if the folder cannot be written.
+        """
+        self._check_writable()
+        try:
+            self._run_info = json.loads((self.path / "run.json").read_text())
+        except (OSError, ValueError):
+            self._run_info = {}
+        for stale in ("status", "finished_at", "seconds"):
+            self._run_info.pop(stale, None)
+        self._run_info["resumed_at"] = datetime.now().isoformat(timespec="seconds")
+        self.history = [dict(row) for row in history]
+        self._write("config.json", _json_bytes(self.config))
+        self._write_metrics()
+
     def _make_folders(self) -> list[Path]:
         missing = [p for p in [self.path, *self.path.parents] if not p.exists()]
         existing = self.path.parents[len(missing) - 1] if missing else self.path
@@ -238,8 +257,8 @@ class RunRecorder:
                 num_train=event.num_train,
                 num_test=event.num_test,
                 steps_per_epoch=event.steps_per_epoch,
-                started_at=datetime.now().isoformat(timespec="seconds"),
             )
+            self._run_info.setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
             self._write("run.json", _json_bytes(self._run_info))
         elif isinstance(event, Compiled):
             self._run_info["compile_seconds"] = event.seconds

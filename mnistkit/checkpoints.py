@@ -1,0 +1,456 @@
+"""Checkpoints: everything a run needs to continue, kept in its run directory.
+
+::
+
+    runs/20261104-142501-cnn/checkpoints/
+        374/           one orbax checkpoint; the name counts train steps so far
+            state/     model and optimizer state (``Snapshot.state``): parameters,
+                       moments, BatchNorm statistics, the Dropout random key
+            running/   a stopped epoch's partial train metrics (mid-epoch only)
+            meta/      JSON: format version, run configuration, data, epoch,
+                       step, metrics history, a SHA-256 of every array
+            manifest.sha256.json   the SHA-256 of every file above
+        187/ ...       the previous ones (the last ``KEEP`` are kept)
+
+The data order needs no saving: it is a pure function of the seed and the
+epoch (``engine.epoch_order``), so ``epoch`` and ``step`` pin it down.
+
+Why a checkpoint never loads wrong: orbax writes each one into a temporary
+folder (``<step>.orbax-checkpoint-tmp``) and renames it when complete, so a
+crash mid-write leaves only a temporary folder, which is ignored (and removed
+by the next save), and the previous checkpoint stays. Should files be damaged
+later, the manifest (or, failing that, orbax's own checks and the arrays'
+SHA-256 in ``meta``) catches it and the previous checkpoint is used, with a
+warning.
+
+orbax is imported on first use: it costs about a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mnistkit import __version__
+from mnistkit.errors import ConfigError, DataError, OutputError
+
+if TYPE_CHECKING:
+    from mnistkit.data import MnistArrays
+    from mnistkit.engine import Snapshot
+
+FORMAT_VERSION = 1
+"""Bumped whenever a checkpoint of the previous version can no longer be resumed."""
+FOLDER = "checkpoints"
+KEEP = 3
+TMP_MARKER = ".orbax-checkpoint-tmp"
+MANIFEST = "manifest.sha256.json"
+"""In each checkpoint folder: the SHA-256 of every file, checked before orbax reads any."""
+
+Notify = Callable[[str], None]
+
+
+def checkpoint_dir(run_dir: Path) -> Path:
+    return Path(run_dir) / FOLDER
+
+
+def data_fingerprint(data: MnistArrays) -> str:
+    """A short hash of every image and label, to tell whether a resume trains on the same data."""
+    digest = hashlib.blake2b(digest_size=12)
+    for array in (data.train_images, data.train_labels, data.test_images, data.test_labels):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
+def run_meta(config: Mapping[str, Any], data: MnistArrays, steps_per_epoch: int) -> dict[str, Any]:
+    """What every checkpoint of a run records besides its position: the configuration and the data."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "mnistkit_version": __version__,
+        "config": dict(config),
+        "steps_per_epoch": steps_per_epoch,
+        "data": {
+            "source": data.source,
+            "description": data.description,
+            "num_train": len(data.train_images),
+            "num_test": len(data.test_images),
+            "fingerprint": data_fingerprint(data),
+        },
+    }
+
+
+def state_template(model, tx) -> dict:
+    """The pure-dict shape of ``Snapshot.state`` for ``model`` trained with ``tx``."""
+    from flax import nnx
+
+    optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
+    return nnx.to_pure_dict(nnx.state((model, optimizer)))
+
+
+def model_template(model) -> dict:
+    """The pure-dict shape of the model's part of ``Snapshot.state``."""
+    from flax import nnx
+
+    return nnx.to_pure_dict(nnx.state(model))
+
+
+@dataclass(frozen=True)
+class Restored:
+    """A checkpoint read back whole: the engine's ``Snapshot`` and the checkpoint's ``meta``."""
+
+    snapshot: Snapshot
+    meta: dict[str, Any]
+    step: int
+    path: Path
+
+
+class Checkpoints:
+    """The checkpoints of one run directory.
+
+    Writing: construct with ``meta`` (from ``run_meta``) and hand ``save`` to
+    ``engine.train(checkpoint=...)``. Reading: ``newest_meta`` and
+    ``restore``. Use as a context manager, or call ``close``.
+
+    Errors: ``save`` raises ``OutputError`` naming the folder when it cannot
+    write (the previous checkpoint is kept); ``restore`` raises ``DataError``
+    when no checkpoint is whole and ``ConfigError`` when one does not fit
+    this mnistkit or this model.
+    """
+
+    def __init__(self, run_dir: Path, meta: Mapping[str, Any] | None = None, *, notify: Notify = lambda msg: None,
+                 saved: tuple[int, int] | None = None):
+        self.run_dir = Path(run_dir)
+        self.path = checkpoint_dir(self.run_dir)
+        self.meta = dict(meta) if meta is not None else None
+        self.notify = notify
+        self.last_saved = saved
+        """``(epoch, step)`` of the newest whole checkpoint: the last save, or ``saved``, the one resumed from."""
+        self._manager: Any = None
+        self._manager_read_only = True
+
+    def __enter__(self) -> Checkpoints:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        manager, self._manager = self._manager, None
+        if manager is not None:
+            with _quiet():
+                manager.close()
+
+    def _open(self, writable: bool):
+        if writable and self._manager is not None and self._manager_read_only:
+            self.close()
+        if self._manager is None:
+            self._manager_read_only = not writable
+            ocp = _orbax()
+            options = ocp.CheckpointManagerOptions(
+                max_to_keep=KEEP, create=writable, read_only=not writable,
+                enable_async_checkpointing=False, cleanup_tmp_directories=writable,
+            )
+            with _quiet():
+                self._manager = ocp.CheckpointManager(self.path.absolute(), options=options)
+        return self._manager
+
+    def steps(self) -> list[int]:
+        """The step numbers of the finished checkpoints, oldest first (temporary folders are not)."""
+        if not self.path.is_dir():
+            return []
+        return sorted(int(p.name) for p in self.path.iterdir() if p.is_dir() and p.name.isdigit())
+
+    def save(self, snapshot: Snapshot) -> None:
+        """Write ``snapshot`` as the newest checkpoint; the engine's ``checkpoint`` callback."""
+        if self.meta is None:
+            raise ValueError("Checkpoints was opened without run meta, so it cannot save")
+        ocp = _orbax()
+        step = (snapshot.epoch - 1) * self.meta["steps_per_epoch"] + snapshot.step
+        if self.last_saved == (snapshot.epoch, snapshot.step) and step in self.steps():
+            return  # a stop right after a save or a resume: the same state is already on disk
+        meta = {
+            **self.meta,
+            "epoch": snapshot.epoch,
+            "step": snapshot.step,
+            "global_step": step,
+            "history": [dict(row) for row in snapshot.history],
+            "has_running": snapshot.running is not None,
+            "checksum": _checksum(snapshot.state, snapshot.running),
+            "saved_at": datetime.now().isoformat(timespec="seconds"),
+        }
+        items = {"state": ocp.args.StandardSave(snapshot.state), "meta": ocp.args.JsonSave(meta)}
+        if snapshot.running is not None:
+            items["running"] = ocp.args.StandardSave(snapshot.running)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            manager = self._open(writable=True)
+            with _quiet():
+                # Steps at or after this one belong to a future this run
+                # abandoned (a damaged checkpoint it fell back from).
+                for stale in [s for s in manager.all_steps() if s >= step]:
+                    manager.delete(stale)
+                manager.save(step, args=ocp.args.Composite(**items), force=True)
+                manager.wait_until_finished()
+            _write_manifest(self.path / str(step))
+        except Exception as err:
+            _remove_temporary(self.path, step)
+            raise OutputError(
+                f"cannot write a checkpoint in {self.path}: {_reason(err)}; "
+                "the previous checkpoint is kept; free some space or fix the folder's permissions"
+            ) from err
+        self.last_saved = (snapshot.epoch, snapshot.step)
+
+    def newest_meta(self) -> dict[str, Any]:
+        """The ``meta`` of the newest checkpoint whose meta reads; ``DataError`` if there is none."""
+        problems = []
+        for step in reversed(self.steps()):
+            try:
+                return self._read_meta(step)
+            except DataError as err:
+                problems.append(str(err))
+        raise self._none_whole(problems)
+
+    def restore(self, template: dict, *, model_only: bool = False) -> Restored:
+        """The newest whole checkpoint, its state fitted to ``template``.
+
+        ``template`` comes from ``state_template`` (or ``model_template`` with
+        ``model_only``, for predicting). A damaged checkpoint is skipped with
+        a warning through ``notify``; a checkpoint of another format version or
+        one whose arrays do not fit ``template`` is a ``ConfigError``.
+        """
+        from mnistkit.engine import Snapshot
+
+        problems = []
+        for step in reversed(self.steps()):
+            try:
+                meta = self._read_meta(step)
+                check_format(meta, self.run_dir)
+                state, running = self._read_arrays(step, meta)
+            except DataError as err:
+                problems.append(str(err))
+                self.notify(f"warning: {err}; trying the previous checkpoint")
+                continue
+            part = state.get("0", {}) if model_only else state
+            fitted = fit(template, part, self.run_dir, "model" if model_only else "")
+            snapshot = Snapshot(
+                epoch=int(meta["epoch"]), step=int(meta["step"]), state=fitted, running=running,
+                history=tuple(dict(row) for row in meta["history"]),
+            )
+            return Restored(snapshot, meta, step, self.path / str(step))
+        raise self._none_whole(problems)
+
+    def _none_whole(self, problems: list[str]) -> DataError:
+        if not problems:
+            return DataError(
+                f"{self.run_dir} has no checkpoint (no {FOLDER}/ with a finished save); "
+                "it may be from an older mnistkit or stopped before its first epoch ended"
+            )
+        return DataError(f"no checkpoint in {self.path} is whole: {problems[0]}")
+
+    def _read_meta(self, step: int) -> dict[str, Any]:
+        ocp = _orbax()
+        _check_manifest(self.path / str(step))
+        try:
+            with _quiet():
+                meta = self._open(writable=False).restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
+        except Exception as err:
+            raise DataError(f"the checkpoint {self.path / str(step)} is damaged ({_reason(err)})") from err
+        if not isinstance(meta, dict) or not {"format_version", "epoch", "step", "history", "checksum"} <= set(meta):
+            raise DataError(f"the checkpoint {self.path / str(step)} is damaged (its meta is incomplete)")
+        return meta
+
+    def _read_arrays(self, step: int, meta: dict[str, Any]) -> tuple[dict, dict | None]:
+        ocp = _orbax()
+        items = {"state": ocp.args.StandardRestore()}
+        if meta.get("has_running"):
+            items["running"] = ocp.args.StandardRestore()
+        where = self.path / str(step)
+        try:
+            with _quiet():
+                restored = self._open(writable=False).restore(step, args=ocp.args.Composite(**items))
+        except Exception as err:
+            raise DataError(f"the checkpoint {where} is damaged ({_reason(err)})") from err
+        state, running = restored["state"], restored.get("running") if meta.get("has_running") else None
+        if _checksum(state, running) != meta["checksum"]:
+            raise DataError(f"the checkpoint {where} is damaged (its arrays do not match their SHA-256)")
+        return state, running
+
+
+def check_format(meta: Mapping[str, Any], run_dir: Path) -> None:
+    """``ConfigError`` unless this mnistkit can continue a checkpoint with ``meta``."""
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        made = f"mnistkit {meta.get('mnistkit_version', '?')}"
+        raise ConfigError(
+            f"the checkpoints in {run_dir} have format version {version} (made by {made}), "
+            f"but this mnistkit {__version__} reads version {FORMAT_VERSION}; "
+            f"use the mnistkit that made them, or start a new run"
+        )
+
+
+def fit(template: Any, restored: Any, run_dir: Path, path: str = "") -> Any:
+    """``restored`` (string keys, as orbax reads them) in the key types of ``template``.
+
+    Raises ``ConfigError`` naming the first array that is missing, extra or
+    of another shape or dtype: the checkpoint was made by a different model.
+    """
+    if isinstance(template, Mapping):
+        if not isinstance(restored, Mapping):
+            raise _mismatch(run_dir, path, "is an array in the checkpoint but a group in the model")
+        by_name = {str(k): k for k in template}
+        for name in restored:
+            if str(name) not in by_name:
+                raise _mismatch(run_dir, _join(path, name), "is in the checkpoint but not in the model")
+        out = {}
+        for name, key in by_name.items():
+            if name not in restored:
+                raise _mismatch(run_dir, _join(path, name), "is in the model but not in the checkpoint")
+            out[key] = fit(template[key], restored[name], run_dir, _join(path, name))
+        return out
+    if isinstance(restored, Mapping):
+        raise _mismatch(run_dir, path, "is a group in the checkpoint but an array in the model")
+    want, got = _signature(template), _signature(restored)
+    if want != got:
+        raise _mismatch(run_dir, path, f"is {got[0]}{list(got[1])} in the checkpoint but {want[0]}{list(want[1])} in the model")
+    return restored
+
+
+def _join(path: str, name: Any) -> str:
+    return f"{path}.{name}" if path else str(name)
+
+
+def _mismatch(run_dir: Path, path: str, what: str) -> ConfigError:
+    readable = path.replace("0.", "model.", 1) if path.startswith("0.") else path
+    readable = readable.replace("1.", "optimizer.", 1) if readable.startswith("1.") else readable
+    return ConfigError(
+        f"the checkpoint in {run_dir} was made by a different model: {readable} {what}; "
+        "resume with the model and options the run was started with"
+    )
+
+
+def _signature(leaf: Any) -> tuple[str, tuple[int, ...]]:
+    dtype = getattr(leaf, "dtype", None)
+    if _is_key(leaf):
+        import jax
+
+        return f"key<{jax.random.key_impl(leaf)}>", tuple(leaf.shape)
+    return str(np.dtype(dtype) if dtype is not None else np.asarray(leaf).dtype), tuple(np.shape(leaf))
+
+
+def _is_key(leaf: Any) -> bool:
+    dtype = getattr(leaf, "dtype", None)
+    if dtype is None or isinstance(dtype, np.dtype):
+        return False
+    import jax
+
+    return jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+
+
+def _leaves(tree: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(tree, Mapping):
+        for key in tree:
+            yield from _leaves(tree[key], _join(path, key))
+    else:
+        yield path, tree
+
+
+def _checksum(state: Any, running: Any) -> str:
+    """SHA-256 over every array's path, dtype, shape and bytes; key types do not matter."""
+    digest = hashlib.sha256()
+    for path, leaf in sorted(_leaves({"state": state, "running": running or {}})):
+        if _is_key(leaf):
+            import jax
+
+            leaf = jax.random.key_data(leaf)
+        array = np.ascontiguousarray(np.asarray(leaf))
+        digest.update(f"{path}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _write_manifest(folder: Path) -> None:
+    from mnistkit.rundir import write_atomic
+
+    paths = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST]
+    files = {str(p.relative_to(folder)): _file_sha256(p) for p in paths}
+    write_atomic(folder / MANIFEST, json.dumps(files, indent=1).encode())
+
+
+def _check_manifest(folder: Path) -> None:
+    """``DataError`` if a file of the checkpoint changed since it was saved.
+
+    Damaged files are caught here rather than by orbax, whose reader reports
+    them once per array on the terminal. A checkpoint without a manifest (the
+    process ended between orbax's rename and the manifest) is still guarded
+    by the arrays' SHA-256 in ``meta``.
+    """
+    path = folder / MANIFEST
+    if not path.is_file():
+        return
+    try:
+        files = json.loads(path.read_text())
+        for name, digest in files.items():
+            if _file_sha256(folder / name) != digest:
+                raise DataError(f"the checkpoint {folder} is damaged ({name} changed after it was saved)")
+    except FileNotFoundError as err:
+        raise DataError(f"the checkpoint {folder} is damaged ({Path(err.filename).name} is missing)") from None
+    except (OSError, ValueError, AttributeError) as err:
+        raise DataError(f"the checkpoint {folder} is damaged ({_reason(err)})") from None
+
+
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _remove_temporary(folder: Path, step: int) -> None:
+    """Best effort: drop what a failed save of ``step`` left behind."""
+    if not folder.is_dir():
+        return
+    for path in folder.glob(f"{step}{TMP_MARKER}*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _reason(err: BaseException) -> str:
+    """The most telling line of an error orbax may have wrapped several times."""
+    seen = err
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return f"{seen.strerror}" + (f": {seen.filename}" if seen.filename else "")
+        seen = seen.__cause__ or seen.__context__
+    text = str(err).strip().splitlines()
+    line = text[0].split(" [tensorstore_spec=")[0] if text else type(err).__name__
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _orbax():
+    import orbax.checkpoint as ocp
+
+    return ocp
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep orbax's log lines off the terminal: routine steps (absl) and, when
+    a damaged checkpoint is read, the same error again from each of its
+    asyncio tasks; ``Checkpoints`` reports problems itself."""
+    loggers = [logging.getLogger("absl"), logging.getLogger("asyncio")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

@@ -1,0 +1,139 @@
+"""Open a run folder again: its configuration, newest checkpoint and data.
+
+``mnistkit run --resume`` continues a run from here; ``predict`` and
+``evaluate`` load what it trained. Each check a resume needs (same model,
+same format, same data, epochs left to train) is one ``MnistkitError``
+with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mnistkit.checkpoints import Checkpoints, Notify, check_format, data_fingerprint
+from mnistkit.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from mnistkit.data import MnistArrays
+    from mnistkit.runner import RunConfig
+
+
+def position(epoch: int, step: int) -> str:
+    """Where a checkpoint stands, for people: ``after epoch 2`` or ``epoch 3, step 40``."""
+    return f"after epoch {epoch - 1}" if step == 0 else f"epoch {epoch}, step {step}"
+
+
+def run_config(run_dir: Path) -> RunConfig:
+    """The ``RunConfig`` a run folder's ``config.json`` records."""
+    from dataclasses import fields
+
+    from mnistkit.runner import RunConfig
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"run folder {run_dir} does not exist; pass a folder made by `mnistkit run`")
+    saved = read_json(run_dir / "config.json")
+    known = {f.name for f in fields(RunConfig)}
+    values = {key: value for key, value in saved.items() if key in known}
+    if "metrics" in values:
+        values["metrics"] = tuple(values["metrics"])
+    try:
+        return RunConfig(**values)
+    except TypeError as err:
+        raise DataError(f"cannot read {run_dir / 'config.json'}: {err}") from None
+
+
+MAY_CHANGE = ("data_dir", "devices", "steps_per_dispatch")
+"""Settings a resumed run may take anew: where its data is now and how to spread the work."""
+
+
+def plan_resume(run_dir: Path, *, epochs: int | None = None, overrides: Mapping[str, Any] | None = None,
+                given: Mapping[str, Any] | None = None, notify: Notify = lambda msg: None):
+    """The ``RunConfig`` to continue ``run_dir`` with, and its newest checkpoint's meta.
+
+    What is trained stays as the run started; only ``epochs`` (more of them)
+    and the ``MAY_CHANGE`` settings in ``overrides`` (None: keep) may change.
+    ``given`` holds other run options the user typed along with ``--resume``;
+    one that contradicts the run is a ``ConfigError``, as are a checkpoint of
+    another format version or model and ``epochs`` that leaves nothing to
+    train.
+    """
+    from dataclasses import replace
+
+    run_dir = Path(run_dir)
+    config = run_config(run_dir)
+    for key, value in (given or {}).items():
+        flag = "--" + key.replace("_", "-")
+        if key in ("model_opt", "optimizer_opt"):
+            kept = config.model_options if key == "model_opt" else config.optimizer_options
+            raise ConfigError(f"{flag} cannot go with --resume: the run keeps the options it was started with ({_show(kept)})")
+        if value != getattr(config, key):
+            raise ConfigError(
+                f"{flag} {_show(value)} does not match run {run_dir}, which was started with {_show(getattr(config, key))}; "
+                "--resume continues a run as it was started (only --epochs may change)"
+            )
+    with Checkpoints(run_dir, notify=notify) as saved:
+        meta = saved.newest_meta()
+    check_format(meta, run_dir)
+    recorded = meta.get("config", {})
+    for key in ("model", "model_options", "optimizer", "optimizer_options", "batch_size", "seed"):
+        if key in recorded and recorded[key] != getattr(config, key):
+            raise ConfigError(
+                f"the checkpoints in {run_dir} were made with {key} {_show(recorded[key])}, but its config.json says "
+                f"{_show(getattr(config, key))}; they belong to different runs, so this run cannot be resumed"
+            )
+    changes = {key: value for key, value in (overrides or {}).items() if key in MAY_CHANGE and value is not None}
+    config = replace(config, epochs=epochs or config.epochs, **changes)
+    epoch, step = int(meta["epoch"]), int(meta["step"])
+    if config.epochs < epoch:
+        if step == 0 and config.epochs == epoch - 1:
+            raise ConfigError(
+                f"run {run_dir} already finished its {epoch - 1} epochs; "
+                f"pass --epochs N with N above {epoch - 1} to train it further"
+            )
+        done = epoch - 1 + bool(step)
+        raise ConfigError(f"--epochs {config.epochs} is fewer than the {done} epochs run {run_dir} has trained")
+    return config, meta
+
+
+def load_run_data(meta: Mapping[str, Any], config: RunConfig, notify: Notify = lambda msg: None) -> MnistArrays:
+    """The data a checkpoint was trained on, loaded again; ``DataError`` if it is gone or has changed."""
+    from mnistkit.data import load_mnist
+
+    recorded = meta.get("data") or {}
+    source = recorded.get("source") if recorded.get("source") in ("idx", "mnist", "sample") else config.data
+    described = recorded.get("description", f"{source} data")
+    try:
+        data = load_mnist(source, config.data_dir if source in ("idx", "auto") else None, notify=notify)
+    except DataError as err:
+        raise DataError(f"the run trained on {described}, which cannot be loaded now: {err}") from err
+    if data_fingerprint(data) != recorded.get("fingerprint"):
+        raise DataError(
+            f"the run trained on {described}, but the {source} data found now "
+            f"({data.description}) is different; point --data-dir or MNISTKIT_DATA_DIR at the run's data"
+        )
+    return data
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "no options"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "none"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A run directory's JSON file as a dict; ``DataError`` naming it otherwise."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise DataError(f"{path} does not exist; is {path.parent} a run folder made by `mnistkit run`?") from None
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read {path}: {err}") from None
+    if not isinstance(value, dict):
+        raise DataError(f"cannot read {path}: expected a JSON object")
+    return value
