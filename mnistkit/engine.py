@@ -44,6 +44,7 @@ from mnistkit.events import (
     Progress,
     Report,
     RunStarted,
+    Traced,
     history_row,
 )
 from mnistkit.specs import EvaluationOutputs, MetricSpec
@@ -127,6 +128,37 @@ class Snapshot:
     history: tuple[dict[str, float], ...]
 
 
+class TraceLog:
+    """Counts how often JAX traces each compiled function, and why.
+
+    A jitted function's Python body runs only when JAX traces it (the first
+    call, or a call whose argument shapes or dtypes differ from every cached
+    one), so ``record`` called from inside the body sees exactly those
+    moments. ``pending`` hands the new entries to the event stream.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.signatures: dict[str, list] = {}
+        self.pending: list[Traced] = []
+
+    def record(self, name: str, *args) -> None:
+        signature = [f"{a.dtype}{list(a.shape)}" for a in jax.tree.leaves(args) if hasattr(a, "shape")]
+        previous = self.signatures.get(name)
+        if previous is None:
+            reason = "first call: trace and compile"
+        else:
+            changed = [f"{b} -> {a}" for a, b in zip(signature, previous) if a != b]
+            reason = "inputs changed: " + ", ".join(changed[:3]) if changed else "new static arguments or structure"
+        self.signatures[name] = signature
+        self.counts[name] = self.counts.get(name, 0) + 1
+        self.pending.append(Traced(name, self.counts[name], reason))
+
+    def drain(self) -> list[Traced]:
+        out, self.pending = self.pending, []
+        return out
+
+
 def scale(images: jax.Array) -> jax.Array:
     """uint8 (B, 28, 28) -> float32 (B, 28, 28, 1) in [0, 1]."""
     return images.astype(jnp.float32)[..., None] / 255.0
@@ -154,7 +186,7 @@ def epoch_order(seed: int, epoch: int, n: int) -> jax.Array:
 
 def make_train_step(
     graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, steps: int = 1, batch_sharding=None,
-    label_smoothing: float = 0.0,
+    label_smoothing: float = 0.0, traces: TraceLog | None = None,
 ):
     """A compiled call running ``steps`` train steps from step ``first`` of ``order``."""
 
@@ -172,6 +204,8 @@ def make_train_step(
 
     @partial(jax.jit, donate_argnums=(0, 1))
     def train_steps(state, metrics, images, labels, order, first):
+        if traces is not None:
+            traces.record("train_step" if steps == 1 else f"train_step x{steps}", images, labels, order, first)
         if steps == 1:
             return one_step(state, metrics, images, labels, order, first)
 
@@ -184,11 +218,13 @@ def make_train_step(
     return train_steps
 
 
-def make_eval_step(graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics):
+def make_eval_step(graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, traces: TraceLog | None = None):
     """A compiled evaluation of batch ``i`` of the padded test set: masked metrics and the logits."""
 
     @jax.jit
     def eval_step(state, images, labels, mask, i):
+        if traces is not None:
+            traces.record("eval_step", images, labels, mask, i)
         model, _ = nnx.merge(graphdef, state)
         model.eval()
         take = partial(jax.lax.dynamic_slice_in_dim, start_index=i * batch_size, slice_size=batch_size)
@@ -200,9 +236,11 @@ def make_eval_step(graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics
     return eval_step
 
 
-def make_predict(graphdef: nnx.GraphDef):
+def make_predict(graphdef: nnx.GraphDef, traces: TraceLog | None = None):
     @jax.jit
     def predict(state, images):
+        if traces is not None:
+            traces.record("predict", images)
         model, _ = nnx.merge(graphdef, state)
         model.eval()
         return model(scale(images)).argmax(axis=-1)
@@ -310,11 +348,13 @@ def train(
         batch_sharding = NamedSharding(mesh, PartitionSpec("data"))
     put = (lambda x: jax.device_put(x, replicated)) if replicated else (lambda x: jax.device_put(x, devices[0]))
 
-    smoothing = settings.label_smoothing
-    train_fused = make_train_step(graphdef, batch_size, kind, fused, batch_sharding, smoothing)
-    train_single = make_train_step(graphdef, batch_size, kind, 1, batch_sharding, smoothing) if fused > 1 else train_fused
-    eval_step = make_eval_step(graphdef, eval_bs, kind)
-    predict = make_predict(graphdef)
+    smoothing, traces = settings.label_smoothing, TraceLog()
+    train_fused = make_train_step(graphdef, batch_size, kind, fused, batch_sharding, smoothing, traces)
+    train_single = (
+        make_train_step(graphdef, batch_size, kind, 1, batch_sharding, smoothing, traces) if fused > 1 else train_fused
+    )
+    eval_step = make_eval_step(graphdef, eval_bs, kind, traces)
+    predict = make_predict(graphdef, traces)
 
     state = put(state)
     images, labels = put(data.train_images), put(np.asarray(data.train_labels, np.int32))
@@ -367,6 +407,7 @@ def train(
                     compile_seconds = time.perf_counter() - epoch_start
                     compiled = True
                     yield Compiled(seconds=compile_seconds)
+                yield from traces.drain()
                 if step >= next_progress or step == steps:
                     next_progress = (step // settings.progress_every + 1) * settings.progress_every
                     values = _floats(running)
@@ -392,6 +433,7 @@ def train(
                 batch_metrics, batch_logits = eval_step(state, test_x, test_y, test_mask, i)
                 test_metrics = test_metrics.merge(batch_metrics)
                 logits.append(batch_logits)
+            yield from traces.drain()
             test = _floats(test_metrics)
             if not math.isfinite(test["loss"]):
                 yield Failed(_nan_message(epoch, steps, last_finite), epoch=epoch, step=steps)
@@ -408,6 +450,7 @@ def train(
             history.append(history_row(epoch_end, evaluation))
 
             predicted = predict(state, test_x[shown])
+            yield from traces.drain()
             yield Predictions(
                 epoch=epoch,
                 images=data.test_images[shown],

@@ -39,6 +39,15 @@ class Compiled:
 
 
 @dataclass(frozen=True)
+class Traced:
+    """JAX traced ``function`` again (``count`` times so far) and why: shapes or dtypes changed."""
+
+    function: str
+    count: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Progress:
     """Steps done so far in the current epoch, with running train metrics."""
 
@@ -116,7 +125,7 @@ class Failed:
 
 
 Event = (
-    RunStarted | Compiled | Progress | EpochEnd | Evaluation | Report | Predictions | Finished | Interrupted | Failed
+    RunStarted | Compiled | Traced | Progress | EpochEnd | Evaluation | Report | Predictions | Finished | Interrupted | Failed
 )
 
 

@@ -71,6 +71,7 @@ def _isolate_user_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("MNISTKIT_HOME", str(base / "mnistkit-home"))
     monkeypatch.setenv("TFDS_DATA_DIR", str(base / "tfds-data"))
     monkeypatch.setenv("MNISTKIT_OFFLINE", "1")
+    monkeypatch.setenv("MNISTKIT_RUNS_DIR", str(base / "runs"))
     monkeypatch.delenv("MNISTKIT_DATA_DIR", raising=False)
     monkeypatch.delenv("MNISTKIT_PLUGINS", raising=False)
     monkeypatch.delenv("MNISTKIT_DISABLE_PLUGINS", raising=False)

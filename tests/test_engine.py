@@ -45,12 +45,28 @@ def two_epochs():
 
 def test_event_stream_has_the_documented_order(two_epochs):
     _, events = two_epochs
-    kinds = [type(e).__name__ for e in events if not isinstance(e, ev.Progress)]
+    kinds = [type(e).__name__ for e in events if not isinstance(e, (ev.Progress, ev.Traced))]
     assert kinds == ["RunStarted", "Compiled", "EpochEnd", "Evaluation", "Predictions",
                      "EpochEnd", "Evaluation", "Predictions", "Finished"]
     started = events[0]
     assert started.steps_per_epoch == 640 // 32 and started.num_test == 250
     assert started.backend == "cpu" and started.devices
+
+
+def test_each_compiled_function_is_traced_once_for_a_whole_run(two_epochs):
+    _, events = two_epochs
+    traced = [(e.function, e.count) for e in events if isinstance(e, ev.Traced)]
+    assert traced == [("train_step", 1), ("eval_step", 1), ("predict", 1)]
+    assert all(e.reason.startswith("first call") for e in events if isinstance(e, ev.Traced))
+
+
+def test_a_changed_input_shape_is_reported_as_the_retrace_reason():
+    log = engine.TraceLog()
+    log.record("f", np.zeros((32, 28, 28), np.uint8))
+    log.record("f", np.zeros((16, 28, 28), np.uint8))
+    first, second = log.drain()
+    assert (second.function, second.count) == ("f", 2)
+    assert "uint8[32, 28, 28] -> uint8[16, 28, 28]" in second.reason
 
 
 def test_progress_counts_steps_and_reports_throughput(two_epochs):

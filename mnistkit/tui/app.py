@@ -1,0 +1,294 @@
+"""The mnistkit TUI application: lessons, progress, and runs in a worker thread.
+
+The app owns the state (the plugin registry, the curriculum, the user's
+progress, the run in flight) and the actions; the screens only show it. A
+training run (``training.run_events``) or a lesson's stage
+(``training.run_stage_into``) runs in a thread worker that posts each item
+back as a ``RunItem`` message, Progress at most ten times a second, so the
+interface stays responsive; cancelling sets a flag the engine polls between
+steps.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import partial
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from mnistkit import events as ev
+from mnistkit.runner import RunConfig
+from mnistkit.tui import curriculum as lessons
+from mnistkit.tui.curriculum import CURRENT, DONE
+from mnistkit.tui.screens.main import MainScreen
+from mnistkit.tui.training import StageDone, run_events, run_stage_into, stage_settings
+
+UI_INTERVAL = 0.1
+"""Seconds between Progress events passed to the screen; the last step of an epoch always passes."""
+
+DARK, LIGHT = "textual-dark", "textual-light"
+
+ACTIONS = (
+    ("Show the lesson", "Switch to the lesson tab", "show_tab('lesson-tab')", False),
+    ("Show the run", "Switch to the run tab: charts, digits, jit, log", "show_tab('run-tab')", False),
+    ("Toggle the sidebar", "Hide or show the list of lessons", "toggle_sidebar", False),
+    ("Next lesson", "Open the next lesson in the sidebar's order", "next_lesson", False),
+    ("Previous lesson", "Open the previous lesson", "previous_lesson", False),
+    ("Mark the lesson done", "Record this lesson as done in your progress", "mark_done", False),
+    ("Choose what to train", "Pick the model, optimizer, metrics, hyper-parameters and data", "train", False),
+    ("Train again", "Start a run with the last settings you chose", "train_again", False),
+    ("Run the lesson's stage", "Run the runnable step that goes with this lesson", "run_stage", False),
+    ("Cancel the run", "Stop training cleanly; the model keeps what it learnt", "cancel_run", True),
+    ("Browse plugins", "Every plugin mnistkit found, what it provides, what failed", "plugins", True),
+    ("Toggle light and dark", "Switch between the light and dark themes", "toggle_theme", True),
+    ("Show the keys", "The help screen with every key", "help", True),
+)
+"""Command-palette entries: title, help, app action, and whether it is offered on every screen (else the main one)."""
+
+
+class RunItem(Message):
+    """One item of a run's stream (an engine event or a TUI notice), tagged with its run."""
+
+    def __init__(self, run_id: int, item: object) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.item = item
+
+
+class MnistkitApp(App[None]):
+    """``mnistkit tui``: walk the lessons, train models and watch them learn."""
+
+    TITLE = "mnistkit"
+    CSS_PATH = "mnistkit.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    BINDINGS = [
+        Binding("question_mark", "help", "Keys"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+    ]
+
+    def __init__(self, registry, progress: lessons.Progress | None = None, *, data: str = "auto",
+                 data_dir: str | None = None, curriculum: lessons.Curriculum | None = None,
+                 runs_dir: str | None = None):
+        super().__init__()
+        self.registry = registry
+        self.runs_dir = runs_dir or os.environ.get("MNISTKIT_RUNS_DIR") or "runs"
+        self.curriculum = curriculum if curriculum is not None else lessons.load(registry)
+        self.progress = progress if progress is not None else lessons.Progress()
+        self.config = RunConfig(epochs=3, data=data, data_dir=data_dir)
+        self.lesson_id: str | None = None
+        self._run_id = 0
+        self._stop = threading.Event()
+        self._stages = None
+        self.theme = DARK
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen()
+
+    @property
+    def main(self) -> MainScreen:
+        """The main screen, at the bottom of the stack whatever is shown above it."""
+        return self.screen_stack[0]
+
+    def on_mount(self) -> None:
+        for problem in (*self.curriculum.problems, *(str(p) for p in self.registry.problems)):
+            self.notify(problem, title="Problem", severity="warning", timeout=8)
+        if self.registry.problems:
+            self.notify("Press p to see every plugin and why some failed.", timeout=8)
+        if self.progress.problem:
+            self.notify(self.progress.problem, severity="warning")
+
+    def resume(self) -> None:
+        """Open the lesson the user was on last time, else the first one not done."""
+        start = self.curriculum.get(self.progress.last_lesson())
+        if start is None:
+            start = next((l for l in self.curriculum.ordered() if self.progress.status(l.id) != DONE), None)
+        if start is not None:
+            self.open_lesson(start.id)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action, anywhere in ACTIONS:
+            if anywhere or isinstance(screen, MainScreen):
+                yield SystemCommand(title, help_text, partial(self.run_action, action))
+
+    # Lessons
+
+    def open_lesson(self, lesson_id: str) -> None:
+        """Show a lesson and record it as the current one (a done lesson stays done)."""
+        lesson = self.curriculum.get(lesson_id)
+        if lesson is None:
+            return
+        previous, self.lesson_id = self.lesson_id, lesson_id
+        # Marking "done" again keeps it done and records it as the last one opened.
+        self.progress.mark(lesson_id, DONE if self.progress.status(lesson_id) == DONE else CURRENT)
+        if previous and previous != lesson_id:
+            self.main.mark_lesson(self.curriculum.get(previous), self.progress.status(previous))
+        order = list(self.curriculum.ordered())
+        self.main.show_lesson(lesson, self.progress.status(lesson_id), f"lesson {order.index(lesson) + 1} of {len(order)}")
+
+    def action_next_lesson(self) -> None:
+        self._step_lesson(+1)
+
+    def action_previous_lesson(self) -> None:
+        self._step_lesson(-1)
+
+    def _step_lesson(self, step: int) -> None:
+        lesson = self.curriculum.neighbour(self.lesson_id, step)
+        if lesson is None:
+            self.notify("That was the last lesson." if step > 0 else "This is the first lesson.")
+            return
+        self.open_lesson(lesson.id)
+
+    def action_mark_done(self) -> None:
+        lesson = self.curriculum.get(self.lesson_id)
+        if lesson is None:
+            self.notify("Open a lesson first.")
+            return
+        self.progress.mark(lesson.id, DONE)
+        self.main.mark_lesson(lesson, DONE)
+        self.notify(f"Done: {lesson.title}")
+
+    # Views
+
+    def action_show_tab(self, tab: str) -> None:
+        self.main.show_tab(tab)
+
+    def action_toggle_sidebar(self) -> None:
+        self.main.toggle_sidebar()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.current_theme.dark else DARK
+
+    def action_help(self) -> None:
+        from mnistkit.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_plugins(self) -> None:
+        from mnistkit.tui.screens.plugins import PluginsScreen
+
+        if not isinstance(self.screen, PluginsScreen):
+            self.push_screen(PluginsScreen(self.registry, self.curriculum))
+
+    # Runs
+
+    def action_train(self) -> None:
+        from mnistkit.tui.screens.setup import SetupScreen
+
+        if isinstance(self.screen, SetupScreen):
+            return
+        lesson = self.curriculum.get(self.lesson_id)
+        config = self._config_for(lesson) if lesson is not None else self.config
+        self.push_screen(SetupScreen(self.registry, self.curriculum, config), self._chosen)
+
+    def _chosen(self, config: RunConfig | None) -> None:
+        if config is not None:
+            self.config = config
+            self.start_run(config)
+
+    def action_train_again(self) -> None:
+        self.start_run(self.config)
+
+    def action_run_stage(self) -> None:
+        lesson = self.curriculum.get(self.lesson_id)
+        if lesson is None or not lesson.stage:
+            self.notify("This lesson has no stage to run. Press t to choose a model and train it.")
+            return
+        from mnistkit import stages
+
+        settings = stage_settings(self._config_for(lesson))
+        if self._stages is None or self._stages.settings != settings:
+            self._stages = stages.StageContext(settings=settings, registry=self.registry)
+        ctx, name = self._stages, lesson.stage
+        self._start(f"stage {name} of {lesson.title!r}",
+                    lambda emit, should_stop: run_stage_into(ctx, name, emit, should_stop), stage=True)
+
+    def _config_for(self, lesson) -> RunConfig:
+        """The chosen configuration, with the model or optimizer a plugin's lesson teaches put in."""
+        taught = self.curriculum.specs_for(self.registry, lesson)
+        changes = {}
+        for kind in ("model", "optimizer"):
+            names = [name for k, name in taught if k == kind]
+            if names and getattr(self.config, kind) not in names:
+                changes[kind], changes[f"{kind}_options"] = names[0], {}
+        if "optimizer" in changes:
+            changes["learning_rate"] = self.registry.optimizer(changes["optimizer"]).learning_rate
+        return replace(self.config, **changes)
+
+    def start_run(self, config: RunConfig) -> None:
+        """Train ``config`` in a worker, cancelling any run in flight."""
+
+        def train(emit, should_stop):
+            for item in run_events(config, self.registry, should_stop, self.runs_dir):
+                emit(item)
+
+        self._start(f"{config.model} + {config.optimizer}, {config.epochs} epoch(s)", train)
+
+    def _start(self, title: str, source, stage: bool = False) -> None:
+        if self.main.running:
+            self.action_cancel_run(quiet=True)
+            self.notify("Cancelled the run in progress to start this one.")
+        self._run_id += 1
+        self._stop = threading.Event()
+        self.main.begin_run(title, stage)
+        self._run_in_thread(self._run_id, source, self._stop)
+
+    def action_cancel_run(self, quiet: bool = False) -> None:
+        if not self.main.running:
+            if not quiet:
+                self.notify("Nothing is running.")
+            return
+        self._stop.set()
+        if not quiet:
+            self.notify("Cancelling…")
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def _run_in_thread(self, run_id: int, source, stop: threading.Event) -> None:
+        """Call ``source(emit, should_stop)`` and post what it emits, Progress at most every ``UI_INTERVAL``."""
+        worker = get_current_worker()
+        shown = 0.0
+
+        def emit(item: object) -> None:
+            nonlocal shown
+            if isinstance(item, ev.Progress) and item.step != item.steps:
+                now = time.monotonic()
+                if now - shown < UI_INTERVAL:
+                    return
+                shown = now
+            self.post_message(RunItem(run_id, item))
+
+        source(emit, lambda: stop.is_set() or worker.is_cancelled)
+
+    @on(RunItem)
+    def _show_run_item(self, message: RunItem) -> None:
+        if message.run_id != self._run_id:
+            return
+        item = message.item
+        self.main.handle_run_item(item)
+        match item:
+            case ev.Finished():
+                self.notify(f"Training finished in {item.seconds:.0f} s.", title="Run")
+            case ev.Interrupted():
+                self.notify("Run cancelled.", title="Run")
+            case StageDone():
+                self.notify(f"Stage {item.stage!r} done. Press d to mark the lesson done, ] for the next one.",
+                            title="Stage")
+            case ev.Failed():
+                self.notify(item.message, title="Run failed", severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "run":
+            error = event.worker.error
+            self.main.handle_run_item(ev.Failed(f"{type(error).__name__}: {error}"))
+            self.notify(str(error), title="Run failed", severity="error")

@@ -1,0 +1,73 @@
+"""The help screen (``?``): every key, what it does, and where else to find it."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("↑ ↓ Enter", "move in the sidebar and open a lesson"),
+    ("] [", "next / previous lesson"),
+    ("d", "mark the lesson done (saved, and shared with `mnistkit lessons`)"),
+    ("1 2", "show the lesson / the run"),
+    ("s", "hide or show the sidebar (more room at 80×24)"),
+    ("t", "choose what to train: model, optimizer, metrics, hyper-parameters, data"),
+    ("g", "train again with the last settings"),
+    ("r", "run this lesson's stage"),
+    ("x", "cancel the run (the model keeps what it learnt)"),
+    ("p", "browse plugins, including those that failed to load and why"),
+    ("ctrl+t", "switch between the light and dark themes"),
+    ("ctrl+p", "command palette: every action, every lesson by title, themes"),
+    ("Tab", "move between parts of the screen (shift+Tab goes back)"),
+    ("?", "this screen"),
+    ("q", "quit (from the main screen; ctrl+q anywhere)"),
+    ("Esc", "close this screen, the plugin browser or the training form"),
+)
+
+FORM = (
+    "In the training form, Tab moves between fields and Enter opens a list. "
+    "Enter in a field, ctrl+s or the Train button starts the run; Esc goes back. "
+    "A value that cannot work gets a message under the form and nothing starts."
+)
+
+RUN = (
+    "While training, the run tab shows a progress bar with images per second and the time left; "
+    "loss and accuracy charts (train during each epoch, test after it); 25 test digits with the "
+    "model's guesses (wrong ones in red) after every epoch; what jax.jit costs (compile time "
+    "against one step, the backend and devices); and one log line per epoch. "
+    "Tab to the run pane, then the arrow keys or Page Down scroll it."
+)
+
+
+def keys_table() -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for key, what in KEYS:
+        table.add_row(key, what)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """A list of keys over the current screen; Esc, q or ? closes it."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("q", "dismiss", "Close", show=False),
+        Binding("question_mark", "dismiss", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Text("Keys", style="bold"))
+            yield Static(keys_table())
+            yield Static(Text(FORM), classes="help-note")
+            yield Static(Text(RUN), classes="help-note")
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "mnistkit keys (Esc closes)"

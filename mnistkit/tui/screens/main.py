@@ -1,0 +1,114 @@
+"""The main screen: the lesson sidebar beside two tabs, the lesson and the run."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane, Tree
+
+from mnistkit.lessons import Lesson
+from mnistkit.tui.widgets.lesson_view import LessonView
+from mnistkit.tui.widgets.run_pane import RunPane
+from mnistkit.tui.widgets.sidebar import LessonTree
+
+
+class LessonCommands(Provider):
+    """Command-palette entries that open each lesson by title."""
+
+    def _entries(self):
+        app = self.app
+        for lesson in app.curriculum.ordered():
+            where = f"plugin {lesson.plugin}" if lesson.plugin else "curriculum"
+            yield f"Open lesson: {lesson.title}", partial(app.open_lesson, lesson.id), f"{where}, about {lesson.minutes} min"
+
+    async def discover(self) -> Hits:
+        for title, callback, help_text in self._entries():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback, help_text in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
+class MainScreen(Screen):
+    """Where a learner spends their time; every key here calls an app action."""
+
+    COMMANDS = {LessonCommands}
+
+    BINDINGS = [
+        Binding("q", "app.quit", "Quit"),
+        Binding("t", "app.train", "Train"),
+        Binding("r", "app.run_stage", "Run stage"),
+        Binding("x", "app.cancel_run", "Cancel"),
+        Binding("g", "app.train_again", "Again", show=False),
+        Binding("right_square_bracket", "app.next_lesson", "Next"),
+        Binding("left_square_bracket", "app.previous_lesson", "Prev", show=False),
+        Binding("d", "app.mark_done", "Done", show=False),
+        Binding("s", "app.toggle_sidebar", "Sidebar", show=False),
+        Binding("1", "app.show_tab('lesson-tab')", "Lesson", show=False),
+        Binding("2", "app.show_tab('run-tab')", "Run", show=False),
+        Binding("p", "app.plugins", "Plugins", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield LessonTree(id="sidebar")
+            with TabbedContent(id="tabs", initial="lesson-tab"):
+                with TabPane("Lesson [b]1[/]", id="lesson-tab"):
+                    yield LessonView(id="lesson")
+                with TabPane("Run [b]2[/]", id="run-tab"):
+                    yield RunPane(id="run")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.app
+        self.query_one(LessonTree).show(app.curriculum, app.progress, app.lesson_id)
+        app.resume()
+
+    @on(Tree.NodeSelected, "#sidebar")
+    def _open_selected(self, event: Tree.NodeSelected) -> None:
+        if event.node.data is not None:
+            self.app.open_lesson(event.node.data)
+
+    @property
+    def running(self) -> bool:
+        return self.query_one(RunPane).running
+
+    def show_lesson(self, lesson: Lesson, status: str, position: str) -> None:
+        self.query_one(LessonView).show(lesson, status, position)
+        tree = self.query_one(LessonTree)
+        tree.mark(lesson.id, status)
+        tree.select_lesson(lesson.id)
+        self.show_tab("lesson-tab")
+
+    def mark_lesson(self, lesson: Lesson, status: str) -> None:
+        self.query_one(LessonTree).mark(lesson.id, status)
+        view = self.query_one(LessonView)
+        if view.lesson == lesson:
+            view.set_status(status)
+
+    def show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def toggle_sidebar(self) -> None:
+        sidebar = self.query_one(LessonTree)
+        sidebar.display = not sidebar.display
+        if sidebar.display:
+            sidebar.focus()
+
+    def begin_run(self, title: str, stage: bool = False) -> None:
+        self.query_one(RunPane).begin(title, stage)
+        self.show_tab("run-tab")
+
+    def handle_run_item(self, item: object) -> None:
+        self.query_one(RunPane).handle(item)

@@ -1,0 +1,65 @@
+"""The lesson pane: a lesson's markdown, what to do with it, and its check-yourself answers folded away."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Collapsible, Markdown, Static
+
+from mnistkit.lessons import Lesson, hide_answers
+from mnistkit.tui.curriculum import DONE
+
+FOLDED = "*(answer folded below)*"
+
+WELCOME = """\
+# Welcome to mnistkit
+
+Pick a lesson in the sidebar (arrow keys, then Enter), or press **]** for the
+next one. Press **t** to choose a model and train it, **?** for every key.
+"""
+
+
+class LessonView(VerticalScroll):
+    """Shows one lesson; the check-yourself answers are folded below it until opened."""
+
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id)
+        self.lesson: Lesson | None = None
+        self.position = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="lesson-meta")
+        yield Markdown(WELCOME, id="lesson-body")
+        yield Vertical(id="lesson-answers")
+
+    def show(self, lesson: Lesson, status: str, position: str = "") -> None:
+        """Show ``lesson``; ``position`` reads like "lesson 3 of 9"."""
+        self.lesson, self.position = lesson, position
+        self.set_status(status)
+        self.query_one("#lesson-body", Markdown).update(hide_answers(lesson.body, FOLDED))
+        answers = self.query_one("#lesson-answers", Vertical)
+        answers.remove_children()
+        if lesson.questions:
+            answers.mount(Static("[b]Answers[/] [dim](Tab to one, Enter to open)[/]", classes="answers-title"))
+            answers.mount_all(
+                Collapsible(Markdown(q.answer), title=f"Answer {number}", collapsed=True)
+                for number, q in enumerate(lesson.questions, 1)
+            )
+        self.scroll_home(animate=False)
+
+    def set_status(self, status: str) -> None:
+        """Redraw the line above the lesson: where it sits, how long, what to run, done or not."""
+        lesson = self.lesson
+        if lesson is None:
+            return
+        parts = [self.position] if self.position else []
+        parts.append(f"about {lesson.minutes} min")
+        if lesson.plugin:
+            parts.append(f"plugin [b]{escape(lesson.plugin)}[/]")
+        if lesson.stage:
+            parts.append(f"stage [b]{escape(lesson.stage)}[/]: press [b]r[/] to run it")
+        if lesson.prerequisites:
+            parts.append("after " + ", ".join(escape(p) for p in lesson.prerequisites))
+        parts.append("[green]done ✓[/]" if status == DONE else "[dim]press d when done[/]")
+        self.query_one("#lesson-meta", Static).update("  ·  ".join(parts))

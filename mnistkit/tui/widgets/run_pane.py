@@ -1,0 +1,178 @@
+"""The run pane: everything a training run or a lesson's stage shows, fed one item at a time.
+
+``RunPane.handle`` takes what ``mnistkit.tui.training`` produces (the
+engine's events, the TUI's notices, and a stage's text and tables) and
+routes each to the widget that shows it. It never trains anything itself.
+A stage that does not train shows only its output; the charts, digits and
+jit panel appear once a run starts.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.cells import cell_len
+from rich.markup import escape
+from rich.protocol import is_renderable
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.widgets import RichLog, Static
+
+from mnistkit import events as ev
+from mnistkit.stages import Note
+from mnistkit.tui import training
+from mnistkit.tui.widgets.charts import MetricChart
+from mnistkit.tui.widgets.jit_panel import JitPanel
+from mnistkit.tui.widgets.predictions import PredictionGrid
+from mnistkit.tui.widgets.run_progress import RunProgress
+
+CHART_INTERVAL = 0.5
+"""Seconds between chart redraws during an epoch; epoch ends always redraw."""
+
+IDLE = "Nothing is running. Press [b]t[/] to choose what to train, or [b]r[/] to run this lesson's stage."
+
+
+class RunPane(VerticalScroll):
+    """Status, progress, loss and accuracy charts, the prediction grid, the jit panel and a log."""
+
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id)
+        self.running = False
+        self.stage_run = False
+        self._train: dict[str, float] = {}
+        self._epochs = 0
+        self._charted = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static(IDLE, id="run-status")
+        yield Static("", id="run-data")
+        yield RunProgress(id="run-progress")
+        with Horizontal(id="run-charts"):
+            yield MetricChart("loss", "loss", id="chart-loss")
+            yield MetricChart("accuracy", "accuracy %", percent=True, id="chart-accuracy")
+        with Horizontal(id="run-details"):
+            yield PredictionGrid(id="run-grid")
+            with Vertical(id="run-side"):
+                yield JitPanel(id="run-jit")
+                yield RichLog(id="run-log", wrap=True, markup=False, max_lines=500)
+        yield ScrollableContainer(id="run-output")
+
+    def begin(self, title: str, stage: bool = False) -> None:
+        """Clear the previous run's output and say what is starting: a training run, or a lesson's stage."""
+        self.running, self.stage_run = True, stage
+        self.set_class(stage, "-stage")
+        self.query_one("#run-output").remove_children()
+        self._train, self._epochs, self._charted = {}, 0, 0.0
+        self._status(f"[b]{escape(title)}[/]: starting…")
+        self.query_one("#run-data", Static).update("")
+        self.query_one(RunProgress).reset()
+        for chart in self.query(MetricChart):
+            chart.reset()
+        self.query_one(PredictionGrid).clear()
+        self.query_one(JitPanel).reset()
+        self.log_line(f"— {title} —", style="bold")
+
+    def log_line(self, text: str, style: str = "") -> None:
+        self.query_one(RichLog).write(Text(text, style=style))
+
+    def _status(self, markup: str) -> None:
+        self.query_one("#run-status", Static).update(markup)
+
+    def handle(self, item: object) -> None:
+        """Show one item of a run's stream."""
+        self.query_one(JitPanel).handle(item)
+        match item:
+            case training.Phase():
+                self._status(f"{item.text}…")
+            case training.DataNotice():
+                self.log_line(item.text, style="yellow")
+            case Note():
+                self._output(Text(item.text, style="italic yellow"), wrap=True)
+            case str():
+                self._output(Text(item), wrap=True)
+            case training.StageDone():
+                self._ended(f"[green]Stage {escape(item.stage)} done[/] in {item.seconds:.1f} s. "
+                            "Press [b]d[/] to mark the lesson done, [b]][/] for the next one.", "done")
+            case ev.RunStarted():
+                self._started(item)
+            case ev.Compiled():
+                self.log_line(f"compiled the train step in {item.seconds:.2f} s")
+            case ev.Progress():
+                self._progress(item)
+            case ev.EpochEnd():
+                self._train = item.train
+            case ev.Evaluation():
+                self._evaluated(item)
+            case ev.Report() if item.text:
+                self.log_line(f"{item.metric}: {item.text}")
+            case ev.Predictions():
+                self.query_one(PredictionGrid).show(item)
+            case ev.Finished() if self.stage_run:
+                self.log_line(f"training finished in {item.seconds:.1f} s")
+            case ev.Finished():
+                self._ended(f"[green]Finished[/] {self._epochs} epoch(s) in {item.seconds:.1f} s. "
+                            "Press [b]t[/] to train again or change the model.",
+                            f"finished in {item.seconds:.1f} s")
+            case ev.Interrupted():
+                where = f" in epoch {item.epoch} after {item.step} steps" if item.epoch else " before training started"
+                again = "[b]r[/] to run the stage again" if self.stage_run else "[b]t[/] to train again"
+                self._ended(f"[yellow]Cancelled[/]{where}. Press {again}.", "cancelled")
+            case ev.Failed():
+                self._ended(f"[red]Run failed:[/] {escape(item.message)}", "failed")
+            case _ if is_renderable(item):
+                self._output(item)
+
+    def _output(self, renderable, wrap: bool = False) -> None:
+        """Show a stage's text or table; text drawn as a table (``nnx.tabulate``) keeps its lines whole."""
+        widget = Static(renderable, classes="stage-output")
+        if isinstance(renderable, Text) and not wrap:
+            renderable.no_wrap = True
+            widget.styles.width = max((cell_len(line) for line in renderable.plain.splitlines()), default=1)
+        self.query_one("#run-output").mount(widget)
+
+    def _started(self, started: ev.RunStarted) -> None:
+        self.remove_class("-stage")
+        config = started.config
+        self._epochs = int(config.get("epochs") or 0)
+        self._status(
+            f"Training [b]{config.get('model')}[/] with [b]{config.get('optimizer')}[/]  "
+            f"lr {config.get('learning_rate')}  batch {config.get('batch_size')}  "
+            f"{self._epochs} epoch(s)  seed {config.get('seed')}   [dim]x cancels[/]"
+        )
+        self.query_one("#run-data", Static).update(Text.assemble(("data ", "dim"), started.data_source))
+        self.query_one(RunProgress).start(started)
+        for chart in self.query(MetricChart):
+            chart.reset(self._epochs)
+        self.log_line(f"{started.num_train:,} train and {started.num_test:,} test images, "
+                      f"{started.steps_per_epoch} steps per epoch")
+
+    def _progress(self, progress: ev.Progress) -> None:
+        self.query_one(RunProgress).advance(progress)
+        x = progress.epoch - 1 + progress.step / progress.steps
+        self.query_one("#chart-loss", MetricChart).add_train(x, progress.loss)
+        self.query_one("#chart-accuracy", MetricChart).add_train(x, progress.accuracy)
+        now = time.monotonic()
+        if now - self._charted >= CHART_INTERVAL:
+            self._charted = now
+            for chart in self.query(MetricChart):
+                chart.replot()
+
+    def _evaluated(self, evaluation: ev.Evaluation) -> None:
+        test, train = evaluation.test, self._train
+        self.query_one("#chart-loss", MetricChart).add_test(evaluation.epoch, test["loss"])
+        self.query_one("#chart-accuracy", MetricChart).add_test(evaluation.epoch, test["accuracy"])
+        for chart in self.query(MetricChart):
+            chart.replot()
+        width = len(str(self._epochs or evaluation.epoch))
+        self.log_line(
+            f"epoch {evaluation.epoch:>{width}}/{self._epochs}  "
+            f"train loss {train.get('loss', float('nan')):.4f} acc {train.get('accuracy', float('nan')):6.2%}  "
+            f"test loss {test['loss']:.4f} acc {test['accuracy']:6.2%}"
+        )
+
+    def _ended(self, status: str, short: str) -> None:
+        self.running = False
+        self._status(status)
+        self.query_one(RunProgress).finish(short)
+        self.log_line(Text.from_markup(status).plain)

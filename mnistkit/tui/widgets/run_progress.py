@@ -1,0 +1,54 @@
+"""A progress bar over the whole run, with images per second and the time left."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label, ProgressBar
+
+from mnistkit import events as ev
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class RunProgress(Horizontal):
+    """Steps done out of every step of every epoch; the label has the speed and an estimate."""
+
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id)
+        self.epochs = 0
+        self.batch_size = 0
+
+    def compose(self) -> ComposeResult:
+        yield ProgressBar(show_eta=False, id="run-bar")
+        yield Label("", id="run-speed")
+
+    def reset(self) -> None:
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.query_one(Label).update("")
+
+    def start(self, started: ev.RunStarted) -> None:
+        self.epochs = int(started.config.get("epochs") or 1)
+        self.batch_size = int(started.config.get("batch_size") or 0)
+        self.query_one(ProgressBar).update(total=self.epochs * started.steps_per_epoch, progress=0)
+        self.query_one(Label).update(f"1/{self.epochs}  compiling…")
+
+    def advance(self, progress: ev.Progress) -> None:
+        done = (progress.epoch - 1) * progress.steps + progress.step
+        total = self.epochs * progress.steps
+        self.query_one(ProgressBar).update(total=total, progress=done)
+        text = f"{progress.epoch}/{self.epochs}  {progress.images_per_sec:,.0f} img/s"
+        if progress.images_per_sec > 0 and self.batch_size:
+            left = (total - done) * self.batch_size / progress.images_per_sec
+            text += f"  {_clock(left)} left"
+        self.query_one(Label).update(text)
+
+    def finish(self, text: str) -> None:
+        bar = self.query_one(ProgressBar)
+        if bar.total is None:
+            bar.update(total=1, progress=0)
+        self.query_one(Label).update(text)

@@ -1,0 +1,105 @@
+"""How the TUI's main screens look, at 80x24 and 100x30, compared with stored snapshots.
+
+Run ``pytest tests/test_tui_snapshots.py --snapshot-update`` after an intended
+change of looks, then look at the report before committing the new files.
+The app is built over the tiny test plugin and a small curriculum so the
+pictures change only when the TUI does; runs are fed fixed events.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mnistkit.tui.app import LIGHT, MnistkitApp
+from test_tui_support import fixed_run, small_curriculum, small_registry
+
+SIZES = [(80, 24), (100, 30)]
+
+
+@pytest.fixture
+def app(tmp_path) -> MnistkitApp:
+    registry = small_registry(tmp_path, broken=True)
+    return MnistkitApp(registry, curriculum=small_curriculum(tmp_path))
+
+
+async def _settle(pilot) -> None:
+    """Wait for the first screen to be composed and clear start-up notifications (the broken plugin's)."""
+    await pilot.pause()
+    pilot.app.clear_notifications()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_lesson_screen(snap_compare, app, size):
+    async def open_lesson_with_answers(pilot):
+        await _settle(pilot)
+        await pilot.press("]")
+
+    assert snap_compare(app, terminal_size=size, run_before=open_lesson_with_answers)
+
+
+def test_lesson_screen_in_the_light_theme(snap_compare, app):
+    async def light(pilot):
+        await _settle(pilot)
+        app.theme = LIGHT
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=light)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_run_pane_after_a_run(snap_compare, app, size):
+    async def finished_run(pilot):
+        await _settle(pilot)
+        app.main.begin_run("cnn + adamw, 2 epoch(s)")
+        for item in fixed_run():
+            app.main.handle_run_item(item)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=finished_run)
+
+
+def test_run_pane_with_the_sidebar_hidden_shows_the_grid(snap_compare, app):
+    async def finished_run(pilot):
+        await _settle(pilot)
+        app.main.begin_run("cnn + adamw, 2 epoch(s)")
+        for item in fixed_run():
+            app.main.handle_run_item(item)
+        await pilot.press("s")
+        app.main.query_one("#run").scroll_to_widget(app.main.query_one("#run-grid"), animate=False, top=True)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=finished_run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_training_form(snap_compare, app, size):
+    async def form(pilot):
+        await _settle(pilot)
+        await pilot.press("t")
+
+    assert snap_compare(app, terminal_size=size, run_before=form)
+
+
+def test_training_form_with_a_bad_value(snap_compare, app):
+    async def bad_epochs(pilot):
+        await _settle(pilot)
+        await pilot.press("t")
+        app.screen.query_one("#epochs").focus()
+        await pilot.press("ctrl+shift+a", "0", "ctrl+s")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=bad_epochs)
+
+
+def test_plugin_browser(snap_compare, app):
+    async def plugins(pilot):
+        await _settle(pilot)
+        await pilot.press("p")
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=plugins)
+
+
+def test_help_screen(snap_compare, app):
+    async def help_screen(pilot):
+        await _settle(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=help_screen)
