@@ -11,8 +11,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# The worked third-party plugin is installed like any plugin package (not editable,
+# so its packaging is tested too); its tests run with the rest (see testpaths).
+EXAMPLE := examples/mnistkit-plugin-example
+EXAMPLE_FILES := $(wildcard $(EXAMPLE)/pyproject.toml $(EXAMPLE)/mnistkit_example/*.py $(EXAMPLE)/mnistkit_example/lessons/*.md)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(EXAMPLE_FILES)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation ./$(EXAMPLE)
 	touch $@
 
 install: $(VENV)/.installed

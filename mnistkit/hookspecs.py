@@ -1,17 +1,30 @@
 """The hooks a mnistkit plugin can implement: this module is the contract.
 
-A plugin is a module (or object) with functions decorated by ``hookimpl``. The
-host calls each hook once per plugin and hands it a ``register`` callback; the
-plugin calls ``register(spec)`` once per thing it provides. The host validates
-every spec, and a bad one is reported with the plugin's name without stopping
-the others. Builtin plugins (``mnistkit_plugins``) use exactly this path,
-found through the ``mnistkit`` entry-point group like third-party packages::
+A plugin is a module with functions decorated by ``hookimpl``. The host calls
+each hook once per plugin and hands it a ``register`` callback; the plugin
+calls ``register(spec)`` once per thing it provides (a ``ModelSpec``,
+``OptimizerSpec`` or ``MetricSpec`` from ``mnistkit.specs``). The host
+validates every spec, and a bad one is reported with the plugin's name
+without stopping the others. Builtin plugins (``mnistkit_plugins``) use
+exactly this path, found through the ``mnistkit`` entry-point group like
+third-party packages::
 
     [project.entry-points.mnistkit]
-    my_models = "my_package.models"
+    my_plugin = "my_package.plugin"
+
+The entry point's name is the plugin's name (``mnistkit plugins``,
+``--disable-plugin my_plugin``). A ``.py`` file or module can also be loaded
+with ``--plugin PATH_OR_MODULE`` or ``MNISTKIT_PLUGINS``.
+
+Every spec names its paired lesson, ``lesson="my_package:lessons/my_model.md"``
+(a markdown file shipped as package data, read with ``importlib.resources``;
+for a plugin file, a path relative to it). Registering a name that another
+plugin registered, a spec of the wrong type, or a lesson that does not exist
+is a problem reported as ``plugin 'NAME': ...``; the registration is skipped.
 
 Plugin modules should not do heavy work at import: they are imported only
-when a command needs plugins.
+when a command needs plugins. ``mnistkit.testing`` checks every registration
+against these contracts (``pytest --mnistkit-plugin my_plugin``).
 """
 
 from __future__ import annotations
@@ -27,42 +40,66 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def register_models(register):  # type: ignore[no-untyped-def]
     """Register models by calling ``register(ModelSpec(...))`` once per model.
 
-    A ``ModelSpec.factory`` is called as ``factory(rngs, **options)`` where
-    ``rngs`` is an ``nnx.Rngs`` seeded from the run's seed and ``options`` are
-    the spec's declared options (defaults overridden by ``--model-opt``). It
-    returns an ``nnx.Module`` that maps a float32 batch of shape
-    ``(B, 28, 28, 1)`` with values in [0, 1] to float32 logits of shape
-    ``(B, 10)``. Models with dropout or batch norm follow ``model.train()`` /
-    ``model.eval()``: the engine puts the model in train mode for updates and
-    in eval mode for evaluation and prediction.
+    ``ModelSpec.factory`` is called as ``factory(rngs, **options)``:
+    ``rngs`` is an ``nnx.Rngs`` seeded from the run's seed (draw every random
+    number from it, so the same seed gives the same model), and ``options``
+    are the spec's declared ``options`` with their defaults, overridden by
+    ``--model-opt key=value`` (converted to the default's type). It returns an
+    ``nnx.Module`` that maps a float32 batch of shape ``(B, 28, 28, 1)`` with
+    values in [0, 1] to float32 logits of shape ``(B, 10)`` for any ``B``.
+
+    Models with dropout or batch norm follow ``model.train()`` /
+    ``model.eval()``: the engine calls ``model.train()`` before update steps
+    and ``model.eval()`` before evaluation and prediction, and eval mode must
+    be deterministic and leave the state unchanged. The call must not change
+    the module's structure (no Python attributes set in ``__call__``), or
+    every step compiles again.
+
+    A factory that raises ``TypeError``/``ValueError`` (a bad option value),
+    returns something else than an ``nnx.Module`` or gives the wrong output
+    shape stops ``mnistkit run`` with one line naming the plugin.
+    ``accuracy_floor`` and ``expected_failures`` are read by the contract
+    checks (``mnistkit.testing``).
     """
 
 
 @hookspec
 def register_optimizers(register):  # type: ignore[no-untyped-def]
-    """Register optimizers by calling ``register(OptimizerSpec(...))``.
+    """Register optimizers by calling ``register(OptimizerSpec(...))`` once per optimizer.
 
-    An ``OptimizerSpec.factory`` is called as
-    ``factory(learning_rate, **options)`` where ``learning_rate`` is a float
-    or an optax schedule (a function of the step count), and returns an
-    ``optax.GradientTransformation``. The engine wraps it in
-    ``nnx.Optimizer(model, tx, wrt=nnx.Param)``.
+    ``OptimizerSpec.factory`` is called as ``factory(learning_rate, **options)``
+    where ``learning_rate`` is a float or an optax schedule (a function of the
+    step count, from ``mnistkit run --schedule``; pass it on to optax as is),
+    and returns an ``optax.GradientTransformation``. The engine wraps it in
+    ``nnx.Optimizer(model, tx, wrt=nnx.Param)``. ``OptimizerSpec.learning_rate``
+    is the rate used when the user gives no ``--learning-rate``.
     """
 
 
 @hookspec
 def register_metrics(register):  # type: ignore[no-untyped-def]
-    """Register metrics by calling ``register(MetricSpec(...))``.
+    """Register metrics by calling ``register(MetricSpec(...))`` once per metric.
+
+    The name must be a Python identifier: it becomes the ``train_<name>`` and
+    ``test_<name>`` columns of the history (metrics.csv/json, curves.png,
+    TensorBoard, the TUI). A metric implements one or both of:
 
     ``MetricSpec.per_example(logits, labels)`` receives float32 logits
     ``(B, 10)`` and int32 labels ``(B,)`` inside the jitted train and
-    evaluation steps and returns ``(B,)`` values (jit-compatible, no host
-    calls); their mean over an epoch's training images becomes
-    ``train_<name>`` and over all test images ``test_<name>``.
+    evaluation steps and returns ``(B,)`` float values (``jax.numpy`` only, no
+    host calls; keep it cheap, it runs every step). Their mean over an epoch's
+    training images becomes ``train_<name>`` and over all test images
+    ``test_<name>``.
+
     ``MetricSpec.on_evaluation(EvaluationOutputs)`` runs on the host after
     every evaluation with all test logits and labels as numpy arrays and
-    returns a ``MetricReport`` (extra values, terminal text, files for the run
-    directory) or ``None``. Every value must be finite and within
-    ``MetricSpec.bounds``. The builtin ``accuracy`` and ``loss`` are metrics
-    like any other and are always on; others are chosen with ``--metric``.
+    returns a ``MetricReport`` or ``None``: ``values`` join the epoch's test
+    metrics (``test_<key>``), ``text`` is printed at the end of a run,
+    ``artifacts`` (file name -> bytes, e.g. a PNG) are written into the run
+    directory.
+
+    Every value must be finite and within ``MetricSpec.bounds``; a value
+    outside them stops the run with a message naming the plugin. The builtin
+    ``accuracy`` and ``loss`` are always on; others are chosen with
+    ``mnistkit run --metric NAME``.
     """

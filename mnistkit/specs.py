@@ -1,8 +1,16 @@
-"""What plugins register: frozen descriptions of models and optimizers.
+"""What plugins register: frozen descriptions of models, optimizers and metrics.
 
 A spec names the thing, points at the factory that builds it, declares its
 options with their defaults (the default's type is the option's type), and
-names the lesson file that teaches it.
+names the lesson file that teaches it as ``"package:relative/path.md"`` (read
+with ``importlib.resources``; a plugin loaded from a ``.py`` file may give a
+path relative to that file instead).
+
+The contract checks (``mnistkit.testing``) read two more fields:
+``accuracy_floor``, the test accuracy a short seeded training must reach,
+and ``expected_failures``, check names mapped to the reason the check is
+known to fail for this plugin (reported as expected failures, like
+scikit-learn's ``_xfail_checks``).
 """
 
 from __future__ import annotations
@@ -20,24 +28,39 @@ NUM_CLASSES = 10
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model: ``factory(rngs, **options) -> nnx.Module`` (see hookspecs)."""
+    """A model: ``factory(rngs, **options) -> nnx.Module`` (see hookspecs).
+
+    ``accuracy_floor``: the test accuracy the model must reach after the
+    contract's short training (two epochs of adamw on 1,200 sample images).
+    """
 
     name: str
     factory: Callable[..., Any]
     lesson: str
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    accuracy_floor: float = 0.5
+    expected_failures: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """An optimizer: ``factory(learning_rate, **options) -> optax.GradientTransformation``."""
+    """An optimizer: ``factory(learning_rate, **options) -> optax.GradientTransformation``.
+
+    ``learning_rate`` is the rate ``mnistkit run`` uses when no
+    ``--learning-rate`` is given, and the one the contract checks train with;
+    ``accuracy_floor`` is the test accuracy a small reference MLP must reach
+    after the contract's short training with this optimizer.
+    """
 
     name: str
     factory: Callable[..., Any]
     lesson: str
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    learning_rate: float = 0.005
+    accuracy_floor: float = 0.5
+    expected_failures: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +102,10 @@ class MetricSpec:
     per_example: Callable[[Any, Any], Any] | None = None
     on_evaluation: Callable[[EvaluationOutputs], MetricReport | None] | None = None
     bounds: tuple[float, float] = (0.0, 1.0)
+    expected_failures: Mapping[str, str] = field(default_factory=dict)
+
+
+Spec = ModelSpec | OptimizerSpec | MetricSpec
 
 
 def parse_options(kind: str, spec: ModelSpec | OptimizerSpec, pairs: list[str]) -> dict[str, Any]:

@@ -1,0 +1,151 @@
+"""The contract checks (mnistkit.testing): every builtin passes them, and they catch broken plugins."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mnistkit.plugins import load_registry
+from mnistkit.testing import check_plugin, checks_for, parametrize_with_checks
+
+
+BUILTIN = sorted(ep.name for ep in importlib.metadata.entry_points(group="mnistkit")
+                 if ep.dist and ep.dist.metadata["Name"] == "mnistkit")
+
+
+def test_the_builtin_plugins_and_the_pytest_plugin_are_entry_points():
+    assert {"models", "optimizers", "metrics"} <= set(BUILTIN)
+    assert "mnistkit.testing.pytest_plugin" in {ep.value for ep in importlib.metadata.entry_points(group="pytest11")}
+
+
+@parametrize_with_checks(*BUILTIN)
+def test_builtin_plugin_contract(check):
+    check()
+
+
+def test_every_builtin_model_and_optimizer_trains_to_a_floor_well_above_chance():
+    registry = load_registry()
+    specs = [registry.table(kind)[name] for (kind, name), owner in registry.owners.items()
+             if owner in BUILTIN and kind in ("model", "optimizer")]
+    assert len(specs) >= 8
+    assert all(spec.accuracy_floor >= 0.5 for spec in specs), {s.name: s.accuracy_floor for s in specs}
+
+
+LESSON = """---
+id: plugin-contract-test
+title: Contract test lesson
+order: 992
+minutes: 1
+prerequisites: []
+---
+
+# Contract test lesson
+
+This body has enough words to count as a body for the contract checks that these tests run over it.
+"""
+
+PLUGIN = """
+import numpy as np
+import jax.numpy as jnp
+from flax import nnx
+from mnistkit.hookspecs import hookimpl
+from mnistkit.specs import MetricReport, MetricSpec, ModelSpec
+
+
+class Forgetful(nnx.Module):
+    def __init__(self, rngs, *, width: int = 8):
+        self.dense = nnx.Linear(784, 10, rngs=nnx.Rngs(0))  # ignores the rngs it is given
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls = self.calls + 1  # a Python value that changes: every call retraces
+        return self.dense(x.reshape(x.shape[0], -1))
+
+
+@hookimpl
+def register_models(register):
+    register(ModelSpec("forgetful", Forgetful, "lesson.md", options={"width": 8},
+                       expected_failures={"check_model_learns": "too small to learn", "check_no_such_check": "typo"}))
+
+
+@hookimpl
+def register_metrics(register):
+    register(MetricSpec("jitter", "lesson.md", "A random number each time.",
+                        on_evaluation=lambda outputs: MetricReport({"jitter": float(np.random.random())}),
+                        expected_failures={"check_metric_is_deterministic": "random on purpose"}))
+    register(MetricSpec("overflow", "lesson.md", "Says 2 where 1 is the most.",
+                        per_example=lambda logits, labels: jnp.full(labels.shape, 2.0)))
+"""
+
+
+@pytest.fixture
+def plugin_file(tmp_path: Path) -> Path:
+    (tmp_path / "lesson.md").write_text(LESSON)
+    path = tmp_path / "sloppy.py"
+    path.write_text(textwrap.dedent(PLUGIN))
+    return path
+
+
+def failure(check) -> str:
+    with pytest.raises(AssertionError) as info:
+        check()
+    return str(info.value)
+
+
+def test_the_checks_name_the_plugin_and_say_what_to_fix(plugin_file):
+    checks = {check.id: check for check in checks_for(str(plugin_file))}
+    assert "ignores the rngs argument" in failure(checks["model:forgetful:same_seed_same_result"])
+    assert "changed the model's structure" in failure(checks["model:forgetful:compiles_once"])
+    message = failure(checks["metric:overflow:values_in_bounds"])
+    assert message.startswith("metric 'overflow' of plugin 'sloppy':") and "outside the declared bounds [0.0, 1.0]" in message
+    assert "expected_failures names check_no_such_check" in failure(checks["model:forgetful:expected_failures_name_checks"])
+    assert checks["metric:jitter:is_deterministic"].expected_failure == "random on purpose"
+    checks["model:forgetful:output_shape_and_dtype"]()
+    checks["metric:jitter:lesson"]()
+
+
+def test_check_plugin_lists_every_unexpected_failure(plugin_file):
+    with pytest.raises(AssertionError) as info:
+        check_plugin(str(plugin_file))
+    message = str(info.value)
+    assert "model:forgetful:same_seed_same_result" in message and "metric:overflow:values_in_bounds" in message
+    assert "metric:jitter:is_deterministic" not in message and "model:forgetful:learns" not in message
+
+
+def test_an_unknown_plugin_fails_its_load_check():
+    [loads, registers] = checks_for("no-such-plugin")
+    assert "is not installed or given" in failure(loads)
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_the_one_line_pytest_command_runs_the_checks_with_expected_failures(tmp_path):
+    (tmp_path / "lesson.md").write_text(LESSON)
+    (tmp_path / "jitter.py").write_text(textwrap.dedent("""
+        import numpy as np
+        from mnistkit.hookspecs import hookimpl
+        from mnistkit.specs import MetricReport, MetricSpec
+
+        @hookimpl
+        def register_metrics(register):
+            register(MetricSpec("jitter", "lesson.md", "A random number each time.",
+                                on_evaluation=lambda outputs: MetricReport({"jitter": float(np.random.random())}),
+                                expected_failures={"check_metric_is_deterministic": "random on purpose"}))
+    """))
+    result = run("-m", "pytest", "-p", "no:cacheprovider", "-q", "-rx", "--mnistkit-plugin", "jitter.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 passed, 1 xfailed" in result.stdout
+    assert "metric:jitter:is_deterministic" in result.stdout and "random on purpose" in result.stdout
+
+    result = run("-m", "mnistkit", "plugin", "check", "jitter.py", "-k", "lesson or loads", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
