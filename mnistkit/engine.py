@@ -95,8 +95,8 @@ class Settings:
     ``devices``: how many local devices to split each batch over (None: all).
     ``steps_per_dispatch``: train steps fused into one compiled call with
     ``lax.scan`` (None: 1 on CPU, where XLA's convolutions fall off their fast
-    path inside a loop body, unless the model sets ``fuse_steps = True``;
-    8 on GPU and TPU).
+    path inside a loop body, unless the model sets ``fuse_steps = True``,
+    then 16; 8 on GPU and TPU).
     """
 
     epochs: int = 10
@@ -185,12 +185,18 @@ def epoch_order(seed: int, epoch: int, n: int) -> jax.Array:
 
 
 def make_train_step(
-    graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, steps: int = 1, batch_sharding=None,
+    graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, fused: bool = False, batch_sharding=None,
     label_smoothing: float = 0.0, traces: TraceLog | None = None,
 ):
-    """A compiled call running ``steps`` train steps from step ``first`` of ``order``."""
+    """A compiled call running ``count`` train steps from step ``first`` of ``order``.
 
-    def one_step(state, metrics, images, labels, order, step):
+    Unfused, ``count`` must be 1. Fused, the steps run in a ``lax.scan``
+    inside one compiled call; ``count`` is static, so each chunk length
+    compiles once (the engine picks a length that divides the epoch).
+    """
+
+    def one_step(step, carry, images, labels, order):
+        state, metrics = carry
         model, optimizer = nnx.merge(graphdef, state)
         model.train()
         index = jax.lax.dynamic_slice_in_dim(order, step * batch_size, batch_size)
@@ -202,18 +208,17 @@ def make_train_step(
         metrics = metrics.merge(kind.single_from_model_output(loss=loss, logits=logits, labels=y))
         return nnx.state((model, optimizer)), metrics
 
-    @partial(jax.jit, donate_argnums=(0, 1))
-    def train_steps(state, metrics, images, labels, order, first):
+    @partial(jax.jit, donate_argnums=(0, 1), static_argnums=6)
+    def train_steps(state, metrics, images, labels, order, first, count):
         if traces is not None:
-            traces.record("train_step" if steps == 1 else f"train_step x{steps}", images, labels, order, first)
-        if steps == 1:
-            return one_step(state, metrics, images, labels, order, first)
+            traces.record(f"train_step x{count}" if fused else "train_step", images, labels, order, first)
+        if not fused:
+            return one_step(first, (state, metrics), images, labels, order)
 
         def body(carry, i):
-            return one_step(*carry, images, labels, order, first + i), None
+            return one_step(first + i, carry, images, labels, order), None
 
-        (state, metrics), _ = jax.lax.scan(body, (state, metrics), jnp.arange(steps))
-        return state, metrics
+        return jax.lax.scan(body, (state, metrics), jnp.arange(count))[0]
 
     return train_steps
 
@@ -290,12 +295,19 @@ def choose_devices(requested: int | None) -> list:
     return available[:requested]
 
 
-def choose_steps_per_dispatch(requested: int | None, model: nnx.Module) -> int:
+def choose_steps_per_dispatch(requested: int | None, model: nnx.Module, steps: int) -> int:
+    """Train steps per compiled call: as requested, else by backend and model (see ``Settings``).
+
+    The automatic choice prefers a length that divides the epoch, so no
+    shorter last chunk needs a compilation of its own.
+    """
     if requested is not None:
         return max(1, requested)
     if jax.default_backend() == "cpu" and not getattr(model, "fuse_steps", False):
         return 1
-    return 8
+    target = 16 if jax.default_backend() == "cpu" else 8
+    divisors = [k for k in range(target // 2, 2 * target + 1) if steps % k == 0]
+    return min(divisors, key=lambda k: abs(k - target)) if divisors else target
 
 
 def _nan_message(epoch: int, step: int, last_finite: float | None) -> str:
@@ -333,7 +345,7 @@ def train(
         raise ConfigError(f"--batch-size {batch_size} must be a multiple of the {len(devices)} devices it is split over")
     eval_bs = min(settings.eval_batch_size, len(data.test_images))
     eval_bs = -(-eval_bs // len(devices)) * len(devices)
-    fused = choose_steps_per_dispatch(settings.steps_per_dispatch, model)
+    fused = choose_steps_per_dispatch(settings.steps_per_dispatch, model, steps)
 
     optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
     graphdef, state = nnx.split((model, optimizer))
@@ -349,10 +361,7 @@ def train(
     put = (lambda x: jax.device_put(x, replicated)) if replicated else (lambda x: jax.device_put(x, devices[0]))
 
     smoothing, traces = settings.label_smoothing, TraceLog()
-    train_fused = make_train_step(graphdef, batch_size, kind, fused, batch_sharding, smoothing, traces)
-    train_single = (
-        make_train_step(graphdef, batch_size, kind, 1, batch_sharding, smoothing, traces) if fused > 1 else train_fused
-    )
+    train_steps = make_train_step(graphdef, batch_size, kind, fused > 1, batch_sharding, smoothing, traces)
     eval_step = make_eval_step(graphdef, eval_bs, kind, traces)
     predict = make_predict(graphdef, traces)
 
@@ -399,9 +408,9 @@ def train(
                         checkpoint(snapshot(epoch, step, running))
                     yield Interrupted(epoch=epoch, step=step, history=tuple(history))
                     return
-                call = train_fused if steps - step >= fused else train_single
-                state, running = call(state, running, images, labels, order, step)
-                step += fused if call is train_fused else 1
+                count = min(fused, steps - step)
+                state, running = train_steps(state, running, images, labels, order, step, count)
+                step += count
                 if not compiled:
                     jax.block_until_ready(state)
                     compile_seconds = time.perf_counter() - epoch_start

@@ -16,9 +16,20 @@ from flax import nnx
 
 
 class PatchConv(nnx.Conv):
-    """``nnx.Conv`` (stride 1, SAME padding, no dilation or groups) as patches @ kernel."""
+    """``nnx.Conv`` (stride 1, SAME padding, no dilation or groups) as patches @ kernel.
+
+    Only training gains from the matrix-product form (its backward pass is
+    what is slow in ``lax.conv`` on a CPU), so in eval mode (``model.eval()``
+    sets ``deterministic``) the forward pass is plain ``nnx.Conv``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deterministic = False
 
     def __call__(self, x: jax.Array) -> jax.Array:
+        if self.deterministic:
+            return super().__call__(x)
         kernel = self.kernel[...]
         kh, kw, cin, cout = kernel.shape
         top, left = (kh - 1) // 2, (kw - 1) // 2
@@ -40,3 +51,14 @@ def conv(kind: str, in_features: int, out_features: int, kernel_size: tuple[int,
         raise ValueError(f"conv must be 'xla' or 'patches', not {kind!r}")
     cls = PatchConv if kind == "patches" else nnx.Conv
     return cls(in_features, out_features, kernel_size=kernel_size, rngs=rngs, **kwargs)
+
+
+def max_pool_2x2(x: jax.Array) -> jax.Array:
+    """2x2 max pooling with stride 2 for even sizes, as ``nnx.max_pool`` computes it.
+
+    Written as a reshape and a max so that its gradient is a cheap mask: XLA's
+    CPU backend handles ``reduce_window``'s backward pass (select-and-scatter)
+    slowly.
+    """
+    b, h, w, c = x.shape
+    return x.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))

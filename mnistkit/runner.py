@@ -35,6 +35,13 @@ class RunConfig:
     data_dir: str | None = None
     model_options: dict[str, Any] = field(default_factory=dict)
     optimizer_options: dict[str, Any] = field(default_factory=dict)
+    schedule: str = "constant"
+    warmup_epochs: float = 1.0
+    metrics: tuple[str, ...] = ()
+    devices: int | None = None
+    steps_per_dispatch: int | None = None
+    engine: str = "fast"
+    label_smoothing: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,12 +49,18 @@ class RunConfig:
 
 def check_numbers(config: RunConfig) -> None:
     """Reject values no run can use, before anything slow happens."""
+    if not 0.0 <= config.label_smoothing < 1.0:
+        raise ConfigError(f"--label-smoothing must be at least 0 and below 1, got {config.label_smoothing}")
     if config.epochs < 1:
         raise ConfigError(f"--epochs must be at least 1, got {config.epochs}")
     if config.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {config.batch_size}")
     if not (math.isfinite(config.learning_rate) and config.learning_rate > 0):
         raise ConfigError(f"--learning-rate must be a positive number, got {config.learning_rate}")
+    if config.schedule not in SCHEDULES:
+        raise ConfigError(f"unknown --schedule {config.schedule!r} (known: {', '.join(SCHEDULES)})")
+    if not (math.isfinite(config.warmup_epochs) and config.warmup_epochs >= 0):
+        raise ConfigError(f"--warmup-epochs must be zero or more, got {config.warmup_epochs}")
 
 
 def check_batch_fits(config: RunConfig, num_train: int) -> None:
@@ -93,7 +106,43 @@ def build_model(spec: ModelSpec, options: dict[str, Any], seed: int):
     return model
 
 
-def build_optimizer(spec: OptimizerSpec, learning_rate: float, options: dict[str, Any]):
+SCHEDULES = ("constant", "warmup-cosine", "one-cycle")
+"""Learning-rate schedules ``mnistkit run --schedule`` offers; any optimizer takes any of them."""
+
+
+def build_schedule(name: str, learning_rate: float, total_steps: int, warmup_steps: int = 0):
+    """The learning rate as a float (``constant``) or an optax schedule of the step count.
+
+    ``warmup-cosine``: linear from 0 to ``learning_rate`` over ``warmup_steps``
+    (capped at half the run), then a cosine down to 0 at ``total_steps``.
+    ``one-cycle``: up over the first 30% of the run to ``learning_rate`` and
+    down to ``learning_rate / 1e4`` (optax's ``cosine_onecycle_schedule``).
+    """
+    import optax
+
+    if name == "constant":
+        return learning_rate
+    total_steps = max(1, total_steps)
+    if name == "warmup-cosine":
+        warmup = min(warmup_steps, total_steps // 2)
+        return optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup, total_steps, end_value=0.0)
+    if name == "one-cycle":
+        return optax.cosine_onecycle_schedule(total_steps, learning_rate)
+    raise ConfigError(f"unknown --schedule {name!r} (known: {', '.join(SCHEDULES)})")
+
+
+def learning_rate_for(config: RunConfig, steps_per_epoch: int):
+    """``config``'s learning rate, as a schedule over the whole run when it asks for one."""
+    return build_schedule(
+        config.schedule,
+        config.learning_rate,
+        total_steps=config.epochs * steps_per_epoch,
+        warmup_steps=round(config.warmup_epochs * steps_per_epoch),
+    )
+
+
+def build_optimizer(spec: OptimizerSpec, learning_rate, options: dict[str, Any]):
+    """Call the optimizer factory with a float rate or a schedule; check it returns a GradientTransformation."""
     import optax
 
     try:
@@ -103,3 +152,19 @@ def build_optimizer(spec: OptimizerSpec, learning_rate: float, options: dict[str
     if not isinstance(tx, optax.GradientTransformation):
         raise PluginError(f"optimizer {spec.name!r}: factory returned {type(tx).__name__}, not an optax.GradientTransformation")
     return tx
+
+
+def enable_compilation_cache() -> None:
+    """Keep compiled train steps on disk so a repeat run skips most of its compile time.
+
+    Uses ``$JAX_COMPILATION_CACHE_DIR`` when set, else ``jax-cache`` in
+    mnistkit's data folder. ``MNISTKIT_JAX_CACHE=0`` turns it off.
+    """
+    import jax
+
+    from mnistkit.data.locations import home_dir
+
+    if os.environ.get("MNISTKIT_JAX_CACHE", "1") == "0" or jax.config.jax_compilation_cache_dir:
+        return
+    jax.config.update("jax_compilation_cache_dir", str(home_dir() / "jax-cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)

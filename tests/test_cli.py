@@ -158,3 +158,20 @@ def test_ctrl_c_stops_cleanly_and_keeps_a_consistent_run_directory(tmp_path):
     assert metrics["status"] == "interrupted"
     assert len(metrics["history"]) >= 1
     assert (run_dir / "curves.png").stat().st_size > 0
+
+
+def test_a_recipe_fills_in_what_the_user_did_not_give(tmp_path):
+    result = mnistkit("run", "--recipe", "speedrun", "--data", "sample", "--batch-size", "500", "--out", "runs", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["model"], config["optimizer"], config["schedule"]) == ("speedrun", "adam", "one-cycle")
+    assert config["label_smoothing"] == 0.1 and config["epochs"] == 1
+    assert config["batch_size"] == 500  # given on the command line, so the recipe's 256 does not apply
+    assert json.loads((run_dir / "metrics.json").read_text())["history"][0]["test_accuracy"] > 0.8
+
+
+def test_an_unknown_recipe_lists_the_known_ones(capsys, tmp_path):
+    assert main(["run", "--recipe", "fastest", "--out", str(tmp_path / "runs")]) == 2
+    line = one_error_line(capsys)
+    assert "unknown recipe 'fastest'" in line and "speedrun" in line

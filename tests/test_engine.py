@@ -187,6 +187,7 @@ def test_fusing_steps_gives_the_same_parameters_as_one_step_per_call():
     single, _, _ = train_with(data, epochs=1, steps_per_dispatch=1, tx=optax.sgd(0.05))
     fused, events, _ = train_with(data, epochs=1, steps_per_dispatch=4, tx=optax.sgd(0.05))  # 10 steps: 4 + 4 + 1 + 1
     assert [e.step for e in events if isinstance(e, ev.Progress)] == [8, 10]
+    assert [e.function for e in events if isinstance(e, ev.Traced)][:2] == ["train_step x4", "train_step x2"]
     for a, b in zip(params(single), params(fused)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
@@ -194,3 +195,11 @@ def test_fusing_steps_gives_the_same_parameters_as_one_step_per_call():
 def test_more_devices_than_exist_is_a_clear_error():
     with pytest.raises(engine.ConfigError, match="--devices 64"):
         train_with(dataset(n_train=64, n_test=10), epochs=1, devices=64)
+
+
+def test_automatic_fusing_prefers_a_chunk_that_divides_the_epoch():
+    fusable = types.SimpleNamespace(fuse_steps=True)
+    assert engine.choose_steps_per_dispatch(None, fusable, 234) == 18  # 60,000 images at batch 256
+    assert engine.choose_steps_per_dispatch(None, fusable, 1875) == 15  # batch 32
+    assert engine.choose_steps_per_dispatch(None, types.SimpleNamespace(), 234) == 1  # lax.conv on CPU: never fused
+    assert engine.choose_steps_per_dispatch(3, types.SimpleNamespace(), 234) == 3

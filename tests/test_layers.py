@@ -34,3 +34,23 @@ def test_both_kinds_share_parameter_names_and_shapes_so_checkpoints_transfer():
 def test_unknown_conv_kind_is_rejected():
     with pytest.raises(ValueError, match="'xla' or 'patches'"):
         conv("fft", 1, 1, (3, 3), rngs=nnx.Rngs(0))
+
+
+def test_patch_conv_uses_flax_conv_in_eval_mode_with_the_same_result():
+    x = jax.random.uniform(jax.random.key(2), (2, 10, 10, 3))
+    layer = PatchConv(3, 4, kernel_size=(3, 3), rngs=nnx.Rngs(0))
+    train_out = layer(x)
+    layer.eval()
+    assert layer.deterministic
+    np.testing.assert_allclose(layer(x), train_out, rtol=1e-5, atol=1e-5)
+
+
+def test_max_pool_2x2_matches_flax_max_pool_and_its_gradient():
+    from mnistkit.layers import max_pool_2x2
+
+    x = jax.random.normal(jax.random.key(3), (2, 8, 8, 3))
+    reference = lambda v: nnx.max_pool(v, window_shape=(2, 2), strides=(2, 2))
+    np.testing.assert_array_equal(max_pool_2x2(x), reference(x))
+    g1 = jax.grad(lambda v: (max_pool_2x2(v) ** 2).sum())(x)
+    g2 = jax.grad(lambda v: (reference(v) ** 2).sum())(x)
+    np.testing.assert_allclose(g1, g2)
