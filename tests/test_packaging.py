@@ -40,3 +40,11 @@ def test_wheel_registers_the_command_and_builtin_plugin_entry_points(wheel):
     text = wheel.read(entry_points).decode()
     assert "mnistkit = mnistkit.cli:main" in text
     assert "[mnistkit]" in text and "mnistkit_plugins.models" in text
+
+
+def test_wheel_ships_the_tui_styles_and_the_contract_checks_pytest_plugin(wheel):
+    names = set(wheel.namelist())
+    assert "mnistkit/tui/mnistkit.tcss" in names
+    assert "mnistkit/testing/__init__.py" in names
+    (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
+    assert "[pytest11]" in wheel.read(entry_points).decode()
