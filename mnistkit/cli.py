@@ -323,7 +323,8 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
                                label_smoothing=config.label_smoothing)
     enable_compilation_cache()
     trainer = engine.train if config.engine == "fast" else tutorial_loop.train
-    stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."))
+    stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."),
+                       on_second=lambda: err.print(f"Stopped at once. {saved_so_far()}", soft_wrap=True))
     last = None
     try:
         with view, stop, checkpoints:

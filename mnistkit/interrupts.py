@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 
@@ -11,14 +13,19 @@ class StopRequest:
     """While active, the first SIGINT or SIGTERM only sets ``requested``.
 
     The training loop polls ``requested()`` between steps, saves and stops.
-    A second signal raises ``KeyboardInterrupt`` at once. Outside the main
-    thread (e.g. a TUI worker) signals are left alone and ``request()`` is the
-    way to stop.
+    A second signal calls ``on_second`` (say what is kept) and ends the
+    process at once with exit code 130. It does not raise
+    ``KeyboardInterrupt``: that could land inside a library's callback and
+    print a traceback. Nothing is corrupted, because every file mnistkit
+    writes (checkpoints, metrics, pictures) is written to a temporary name and
+    renamed into place. Outside the main thread (e.g. a TUI worker) signals
+    are left alone and ``request()`` is the way to stop.
     """
 
-    def __init__(self, on_first: Callable[[], None] = lambda: None):
+    def __init__(self, on_first: Callable[[], None] = lambda: None, on_second: Callable[[], None] = lambda: None):
         self._event = threading.Event()
         self._on_first = on_first
+        self._on_second = on_second
         self._previous: dict[int, object] = {}
 
     def requested(self) -> bool:
@@ -29,7 +36,12 @@ class StopRequest:
 
     def _handle(self, signum, frame) -> None:
         if self._event.is_set():
-            raise KeyboardInterrupt
+            try:
+                self._on_second()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(130)
         self._event.set()
         self._on_first()
 
@@ -40,6 +52,10 @@ class StopRequest:
         return self
 
     def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+        # Once a stop was requested the process is on its way out (saving,
+        # printing how to resume): a further signal must still end it at once
+        # rather than land as a KeyboardInterrupt in whatever runs then.
+        if not self._event.is_set():
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
         self._previous.clear()

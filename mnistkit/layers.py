@@ -62,3 +62,9 @@ def max_pool_2x2(x: jax.Array) -> jax.Array:
     """
     b, h, w, c = x.shape
     return x.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def avg_pool_2x2(x: jax.Array) -> jax.Array:
+    """2x2 average pooling with stride 2 for even sizes, as ``nnx.avg_pool`` computes it (reshape and mean)."""
+    b, h, w, c = x.shape
+    return x.reshape(b, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))

@@ -15,6 +15,7 @@ import jax
 from flax import nnx
 
 from mnistkit.hookspecs import hookimpl
+from mnistkit.layers import avg_pool_2x2
 from mnistkit.layers import conv as make_conv
 from mnistkit.specs import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 
@@ -43,8 +44,8 @@ class TutorialCNN(nnx.Module):
         self.logits = nnx.Linear(hidden, NUM_CLASSES, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = _avg_pool(nnx.relu(self.conv1(x)))
-        x = _avg_pool(nnx.relu(self.conv2(x)))
+        x = avg_pool_2x2(nnx.relu(self.conv1(x)))
+        x = avg_pool_2x2(nnx.relu(self.conv2(x)))
         x = x.reshape(x.shape[0], -1)
         return self.logits(nnx.relu(self.hidden(x)))
 

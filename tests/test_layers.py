@@ -54,3 +54,10 @@ def test_max_pool_2x2_matches_flax_max_pool_and_its_gradient():
     g1 = jax.grad(lambda v: (max_pool_2x2(v) ** 2).sum())(x)
     g2 = jax.grad(lambda v: (reference(v) ** 2).sum())(x)
     np.testing.assert_allclose(g1, g2)
+
+
+def test_avg_pool_2x2_matches_flax_avg_pool():
+    from mnistkit.layers import avg_pool_2x2
+
+    x = jax.random.normal(jax.random.key(4), (2, 8, 8, 3))
+    np.testing.assert_allclose(avg_pool_2x2(x), nnx.avg_pool(x, window_shape=(2, 2), strides=(2, 2)), rtol=1e-6)
