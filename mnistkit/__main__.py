@@ -1,5 +1,5 @@
 import sys
 
-from mnistkit.cli import main
+from mnistkit.cli import command
 
-sys.exit(main())
+sys.exit(command())

@@ -18,6 +18,8 @@ from mnistkit import __version__
 from mnistkit.errors import MnistkitError, PluginError
 
 EXIT_FAILED = 1
+_AS_COMMAND = False
+"""True when running as the ``mnistkit`` command rather than ``main()`` called in-process."""
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -324,7 +326,8 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     enable_compilation_cache()
     trainer = engine.train if config.engine == "fast" else tutorial_loop.train
     stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."),
-                       on_second=lambda: err.print(f"Stopped at once. {saved_so_far()}", soft_wrap=True))
+                       on_second=lambda: err.print(f"Stopped at once. {saved_so_far()}", soft_wrap=True),
+                       exit_at_once=_AS_COMMAND)
     last = None
     try:
         with view, stop, checkpoints:
@@ -610,5 +613,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def command() -> int:
+    """Entry point of the ``mnistkit`` command: ``main`` that owns its process."""
+    global _AS_COMMAND
+    _AS_COMMAND = True
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

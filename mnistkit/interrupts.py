@@ -13,19 +13,22 @@ class StopRequest:
     """While active, the first SIGINT or SIGTERM only sets ``requested``.
 
     The training loop polls ``requested()`` between steps, saves and stops.
-    A second signal calls ``on_second`` (say what is kept) and ends the
-    process at once with exit code 130. It does not raise
-    ``KeyboardInterrupt``: that could land inside a library's callback and
-    print a traceback. Nothing is corrupted, because every file mnistkit
-    writes (checkpoints, metrics, pictures) is written to a temporary name and
-    renamed into place. Outside the main thread (e.g. a TUI worker) signals
-    are left alone and ``request()`` is the way to stop.
+    A second signal raises ``KeyboardInterrupt``, or, with ``exit_at_once``
+    (the ``mnistkit`` command itself), calls ``on_second`` (say what is kept)
+    and ends the process with exit code 130: a ``KeyboardInterrupt`` could
+    land inside a library's callback and print a traceback. Nothing is
+    corrupted either way, because every file mnistkit writes (checkpoints,
+    metrics, pictures) is written to a temporary name and renamed into place.
+    Outside the main thread (e.g. a TUI worker) signals are left alone and
+    ``request()`` is the way to stop.
     """
 
-    def __init__(self, on_first: Callable[[], None] = lambda: None, on_second: Callable[[], None] = lambda: None):
+    def __init__(self, on_first: Callable[[], None] = lambda: None, on_second: Callable[[], None] = lambda: None,
+                 *, exit_at_once: bool = False):
         self._event = threading.Event()
         self._on_first = on_first
         self._on_second = on_second
+        self._exit_at_once = exit_at_once
         self._previous: dict[int, object] = {}
 
     def requested(self) -> bool:
@@ -36,6 +39,8 @@ class StopRequest:
 
     def _handle(self, signum, frame) -> None:
         if self._event.is_set():
+            if not self._exit_at_once:
+                raise KeyboardInterrupt
             try:
                 self._on_second()
             finally:
@@ -52,10 +57,10 @@ class StopRequest:
         return self
 
     def __exit__(self, *exc) -> None:
-        # Once a stop was requested the process is on its way out (saving,
+        # Once a stop was requested the command is on its way out (saving,
         # printing how to resume): a further signal must still end it at once
         # rather than land as a KeyboardInterrupt in whatever runs then.
-        if not self._event.is_set():
+        if not (self._exit_at_once and self._event.is_set()):
             for sig, handler in self._previous.items():
                 signal.signal(sig, handler)
         self._previous.clear()

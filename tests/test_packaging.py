@@ -38,7 +38,7 @@ def test_wheel_ships_lessons_and_the_attributed_sample(wheel):
 def test_wheel_registers_the_command_and_builtin_plugin_entry_points(wheel):
     (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
     text = wheel.read(entry_points).decode()
-    assert "mnistkit = mnistkit.cli:main" in text
+    assert "mnistkit = mnistkit.cli:command" in text
     assert "[mnistkit]" in text and "mnistkit_plugins.models" in text
 
 
