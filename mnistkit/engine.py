@@ -285,6 +285,31 @@ def _reports(specs: Sequence[MetricSpec], outputs: EvaluationOutputs) -> list[Re
     return reports
 
 
+def score_test_set(
+    eval_step, state, padded_test, kind: type, specs: Sequence[MetricSpec], epoch: int, labels: np.ndarray
+) -> tuple[dict[str, float], list[Report]]:
+    """Metrics over every test image, plus the metric plugins' end-of-evaluation reports.
+
+    ``padded_test`` is what ``_pad`` returns (images, labels, mask, number of
+    batches); ``eval_step`` comes from ``make_eval_step``. Reports are skipped
+    when the loss is not finite: the caller stops the run then.
+    """
+    images, padded_labels, mask, batches = padded_test
+    total, logits = kind.empty(), []
+    for i in range(batches):
+        batch_metrics, batch_logits = eval_step(state, images, padded_labels, mask, i)
+        total = total.merge(batch_metrics)
+        logits.append(batch_logits)
+    test = _floats(total)
+    reports: list[Report] = []
+    if math.isfinite(test["loss"]) and any(spec.on_evaluation for spec in specs):
+        all_logits = np.concatenate([np.asarray(x) for x in logits])[: len(labels)]
+        reports = _reports(specs, EvaluationOutputs(epoch, all_logits, np.asarray(labels)))
+        for report in reports:
+            test.update(report.values)
+    return test, reports
+
+
 def choose_devices(requested: int | None) -> list:
     """The local devices to train on; ``requested`` beyond what exists is an error."""
     available = jax.local_devices()
@@ -369,6 +394,7 @@ def train(
     images, labels = put(data.train_images), put(np.asarray(data.train_labels, np.int32))
     test_x, test_y, test_mask, eval_batches = _pad(data.test_images, np.asarray(data.test_labels, np.int32), eval_bs)
     test_x, test_y, test_mask = put(test_x), put(test_y), put(test_mask)
+    padded_test = (test_x, test_y, test_mask, eval_batches)
     shown = slice(0, min(settings.num_predictions, len(data.test_images)))
 
     yield RunStarted(
@@ -437,22 +463,11 @@ def train(
             yield epoch_end
 
             eval_start = time.perf_counter()
-            test_metrics, logits = kind.empty(), []
-            for i in range(eval_batches):
-                batch_metrics, batch_logits = eval_step(state, test_x, test_y, test_mask, i)
-                test_metrics = test_metrics.merge(batch_metrics)
-                logits.append(batch_logits)
+            test, reports = score_test_set(eval_step, state, padded_test, kind, metrics, epoch, data.test_labels)
             yield from traces.drain()
-            test = _floats(test_metrics)
             if not math.isfinite(test["loss"]):
                 yield Failed(_nan_message(epoch, steps, last_finite), epoch=epoch, step=steps)
                 return
-            reports = []
-            if any(spec.on_evaluation for spec in metrics):
-                all_logits = np.concatenate([np.asarray(x) for x in logits])[: len(data.test_labels)]
-                reports = _reports(metrics, EvaluationOutputs(epoch, all_logits, np.asarray(data.test_labels)))
-                for report in reports:
-                    test.update(report.values)
             evaluation = Evaluation(epoch=epoch, test=test, seconds=time.perf_counter() - eval_start)
             yield evaluation
             yield from reports

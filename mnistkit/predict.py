@@ -95,24 +95,14 @@ def evaluate(trained: TrainedModel, data: MnistArrays) -> dict[str, float]:
     from flax import nnx
 
     from mnistkit import engine
-    from mnistkit.specs import EvaluationOutputs
 
     kind = engine.metrics_type(trained.metrics)
     labels = np.asarray(data.test_labels, np.int32)
     batch = min(engine.Settings().eval_batch_size, len(labels))
     graphdef, state = nnx.split((trained.model, None))
     step = engine.make_eval_step(graphdef, batch, kind)
-    images, padded_labels, mask, batches = engine._pad(data.test_images, labels, batch)
-    total, logits = kind.empty(), []
-    for i in range(batches):
-        metrics, batch_logits = step(state, images, padded_labels, mask, i)
-        total = total.merge(metrics)
-        logits.append(np.asarray(batch_logits))
-    test = engine._floats(total)
-    if any(spec.on_evaluation for spec in trained.metrics):
-        outputs = EvaluationOutputs(trained.snapshot.epoch - 1, np.concatenate(logits)[: len(labels)], labels)
-        for report in engine._reports(trained.metrics, outputs):
-            test.update(report.values)
+    padded = engine._pad(data.test_images, labels, batch)
+    test, _ = engine.score_test_set(step, state, padded, kind, trained.metrics, trained.snapshot.epoch - 1, labels)
     return test
 
 
