@@ -9,6 +9,7 @@ exit code 2.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -29,6 +30,17 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _epochs(text: str) -> float:
+    """Whole epochs (``10``) or a part of one more (``0.67``: two thirds of an epoch)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of epochs such as 10 or 0.5, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return int(value) if value.is_integer() else value
 
 
 def _positive_int(text: str) -> int:
@@ -70,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--optimizer", default=None, help="optimizer plugin name (default: adamw)")
     run.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable)")
     run.add_argument("--optimizer-opt", action="append", default=[], metavar="KEY=VALUE", help="optimizer option (repeatable)")
-    run.add_argument("--epochs", type=_positive_int, default=None,
-                     help="passes over the training set (default: 10; with --resume: the run's, or more to extend it)")
+    run.add_argument("--epochs", type=_epochs, default=None,
+                     help="passes over the training set; 2.5 trains half of a third epoch "
+                          "(default: 10; with --resume: the run's, or more to extend it)")
     run.add_argument("--batch-size", type=_positive_int, default=None, help="images per train step (default: 32)")
     run.add_argument("--learning-rate", type=_positive_float, default=None,
                      help="peak learning rate (default: the optimizer's own, 0.005 for adamw)")
@@ -97,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fast (default): data on the device, compiled steps; tutorial: the tutorial's tf.data loop")
     run.add_argument("--devices", type=_positive_int, default=None,
                      help="split each batch over this many local devices (default: all; see README on multi-host)")
+    run.add_argument("--dtype", choices=("float32", "bfloat16"), default=None,
+                     help="compute dtype; bfloat16 pays on GPUs and TPUs, parameters stay float32 (default: float32)")
     run.add_argument("--steps-per-dispatch", type=_positive_int, default=None,
                      help="train steps fused into one compiled call (default: chosen per backend and model)")
     _add_plugin_options(run)
@@ -225,7 +240,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         **chosen, seed=args.seed, data=args.data,
         data_dir=args.data_dir or os.environ.get("MNISTKIT_DATA_DIR") or None,
         warmup_epochs=args.warmup_epochs, metrics=tuple(dict.fromkeys(args.metric)),
-        devices=args.devices, steps_per_dispatch=args.steps_per_dispatch, engine=args.engine,
+        devices=args.devices, steps_per_dispatch=args.steps_per_dispatch, engine=args.engine, dtype=args.dtype or "float32",
     )
     check_numbers(config)
     out = Path(args.out)
@@ -265,7 +280,8 @@ def _resume(args: argparse.Namespace) -> int:
     if args.metric:
         given["metrics"] = tuple(dict.fromkeys(args.metric))
     err = _console(stderr=True)
-    overrides = {"data_dir": args.data_dir, "devices": args.devices, "steps_per_dispatch": args.steps_per_dispatch}
+    overrides = {"data_dir": args.data_dir, "devices": args.devices, "steps_per_dispatch": args.steps_per_dispatch,
+                 "dtype": args.dtype}
     config, meta = plan_resume(Path(args.resume), epochs=args.epochs, overrides=overrides, given=given,
                                notify=lambda msg: err.print(f"[yellow]{msg}[/]"))
     registry = load_registry(args.plugin, args.disable_plugin)
@@ -322,7 +338,7 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     view = JsonView() if as_json else ConsoleView(console, config.epochs)
     settings = engine.Settings(epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
                                devices=config.devices, steps_per_dispatch=config.steps_per_dispatch,
-                               label_smoothing=config.label_smoothing)
+                               label_smoothing=config.label_smoothing, dtype=config.dtype)
     enable_compilation_cache()
     trainer = engine.train if config.engine == "fast" else tutorial_loop.train
     stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."),

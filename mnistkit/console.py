@@ -6,6 +6,7 @@ A consumer of engine events, like the run directory writer and the TUI.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import TextIO
 
@@ -18,9 +19,9 @@ from mnistkit import events as ev
 class ConsoleView:
     """Draws a run for a person: one progress bar per epoch, one line per epoch."""
 
-    def __init__(self, console: Console, epochs: int):
+    def __init__(self, console: Console, epochs: float):
         self.console = console
-        self.epochs = epochs
+        self.epochs = math.ceil(epochs)  # a run of 2.5 epochs shows epochs 1/3 to 3/3
         self.progress = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"),
             BarColumn(),

@@ -32,6 +32,7 @@ from flax import nnx, serialization, struct
 from jax.sharding import NamedSharding, PartitionSpec
 
 from mnistkit.errors import ConfigError, PluginError
+from mnistkit.runner import epoch_lengths
 from mnistkit.events import (
     Compiled,
     EpochEnd,
@@ -93,13 +94,15 @@ class Settings:
     """How to train: the loop's knobs, separate from what is trained.
 
     ``devices``: how many local devices to split each batch over (None: all).
+    ``dtype``: the compute dtype, ``"float32"`` or ``"bfloat16"`` (parameters,
+    optimizer state and the loss stay float32; see ``forward``).
     ``steps_per_dispatch``: train steps fused into one compiled call with
     ``lax.scan`` (None: 1 on CPU, where XLA's convolutions fall off their fast
     path inside a loop body, unless the model sets ``fuse_steps = True``,
     then 16; 8 on GPU and TPU).
     """
 
-    epochs: int = 10
+    epochs: float = 10
     batch_size: int = 32
     seed: int = 0
     eval_batch_size: int = 1000
@@ -108,6 +111,7 @@ class Settings:
     devices: int | None = None
     steps_per_dispatch: int | None = None
     label_smoothing: float = 0.0
+    dtype: str = "float32"
 
 
 @dataclass(frozen=True)
@@ -164,15 +168,38 @@ def scale(images: jax.Array) -> jax.Array:
     return images.astype(jnp.float32)[..., None] / 255.0
 
 
+def forward(model: nnx.Module, images: jax.Array, compute_dtype=None) -> jax.Array:
+    """``model(images)``; with ``compute_dtype`` (say ``jnp.bfloat16``) the arithmetic runs in it.
+
+    Mixed precision that works for any ``nnx.Module``: the float parameters
+    and the images are cast for the forward pass only, so gradients flow back
+    to the float32 parameters the optimizer keeps, and the logits come back as
+    float32 for the loss. State the pass changes besides parameters (BatchNorm
+    averages, random-stream counters) is written back in its own dtype.
+    """
+    if compute_dtype is None:
+        return model(images)
+
+    def low(x):
+        return x.astype(compute_dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x
+
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    view = nnx.merge(graphdef, jax.tree.map(low, params), rest)
+    logits = view(low(images))
+    changed = nnx.state(view, nnx.Not(nnx.Param))
+    nnx.update(model, jax.tree.map(lambda new, old: new if new.dtype == old.dtype else new.astype(old.dtype), changed, rest))
+    return logits.astype(jnp.float32)
+
+
 def loss_fn(
-    model: nnx.Module, images: jax.Array, labels: jax.Array, label_smoothing: float = 0.0
+    model: nnx.Module, images: jax.Array, labels: jax.Array, label_smoothing: float = 0.0, compute_dtype=None
 ) -> tuple[jax.Array, jax.Array]:
     """Mean softmax cross-entropy over the batch; the logits come back too.
 
     With ``label_smoothing`` the target puts that much probability mass
     evenly over all classes instead of only on the true one.
     """
-    logits = model(images)
+    logits = forward(model, images, compute_dtype)
     if label_smoothing:
         targets = optax.smooth_labels(jax.nn.one_hot(labels, logits.shape[-1]), label_smoothing)
         return optax.softmax_cross_entropy(logits, targets).mean(), logits
@@ -186,7 +213,7 @@ def epoch_order(seed: int, epoch: int, n: int) -> jax.Array:
 
 def make_train_step(
     graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, fused: bool = False, batch_sharding=None,
-    label_smoothing: float = 0.0, traces: TraceLog | None = None,
+    label_smoothing: float = 0.0, traces: TraceLog | None = None, compute_dtype=None,
 ):
     """A compiled call running ``count`` train steps from step ``first`` of ``order``.
 
@@ -203,7 +230,7 @@ def make_train_step(
         if batch_sharding is not None:
             index = jax.lax.with_sharding_constraint(index, batch_sharding)
         x, y = scale(images[index]), labels[index]
-        (loss, logits), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, x, y, label_smoothing)
+        (loss, logits), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, x, y, label_smoothing, compute_dtype)
         optimizer.update(model, grads)
         metrics = metrics.merge(kind.single_from_model_output(loss=loss, logits=logits, labels=y))
         return nnx.state((model, optimizer)), metrics
@@ -223,7 +250,9 @@ def make_train_step(
     return train_steps
 
 
-def make_eval_step(graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, traces: TraceLog | None = None):
+def make_eval_step(
+    graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics, traces: TraceLog | None = None, compute_dtype=None
+):
     """A compiled evaluation of batch ``i`` of the padded test set: masked metrics and the logits."""
 
     @jax.jit
@@ -233,7 +262,7 @@ def make_eval_step(graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics
         model, _ = nnx.merge(graphdef, state)
         model.eval()
         take = partial(jax.lax.dynamic_slice_in_dim, start_index=i * batch_size, slice_size=batch_size)
-        logits = model(scale(take(images)))
+        logits = forward(model, scale(take(images)), compute_dtype)
         y = take(labels)
         losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
         return kind.single_from_model_output(loss=losses, logits=logits, labels=y, mask=take(mask)), logits
@@ -241,14 +270,14 @@ def make_eval_step(graphdef: nnx.GraphDef, batch_size: int, kind: type = Metrics
     return eval_step
 
 
-def make_predict(graphdef: nnx.GraphDef, traces: TraceLog | None = None):
+def make_predict(graphdef: nnx.GraphDef, traces: TraceLog | None = None, compute_dtype=None):
     @jax.jit
     def predict(state, images):
         if traces is not None:
             traces.record("predict", images)
         model, _ = nnx.merge(graphdef, state)
         model.eval()
-        return model(scale(images)).argmax(axis=-1)
+        return forward(model, scale(images), compute_dtype).argmax(axis=-1)
 
     return predict
 
@@ -310,6 +339,16 @@ def score_test_set(
     return test, reports
 
 
+DTYPES = {"float32": None, "bfloat16": jnp.bfloat16}
+"""Compute dtypes ``--dtype`` offers; None means no casting at all."""
+
+
+def dtype_named(name: str):
+    if name not in DTYPES:
+        raise ConfigError(f"unknown --dtype {name!r} (known: {', '.join(DTYPES)})")
+    return DTYPES[name]
+
+
 def choose_devices(requested: int | None) -> list:
     """The local devices to train on; ``requested`` beyond what exists is an error."""
     available = jax.local_devices()
@@ -320,18 +359,18 @@ def choose_devices(requested: int | None) -> list:
     return available[:requested]
 
 
-def choose_steps_per_dispatch(requested: int | None, model: nnx.Module, steps: int) -> int:
+def choose_steps_per_dispatch(requested: int | None, model: nnx.Module, lengths: Sequence[int]) -> int:
     """Train steps per compiled call: as requested, else by backend and model (see ``Settings``).
 
-    The automatic choice prefers a length that divides the epoch, so no
-    shorter last chunk needs a compilation of its own.
+    The automatic choice prefers a length that divides every epoch's step
+    count (``lengths``), so no shorter last chunk needs a compilation of its own.
     """
     if requested is not None:
         return max(1, requested)
     if jax.default_backend() == "cpu" and not getattr(model, "fuse_steps", False):
         return 1
     target = 16 if jax.default_backend() == "cpu" else 8
-    divisors = [k for k in range(target // 2, 2 * target + 1) if steps % k == 0]
+    divisors = [k for k in range(target // 2, 2 * target + 1) if all(n % k == 0 for n in lengths)]
     return min(divisors, key=lambda k: abs(k - target)) if divisors else target
 
 
@@ -370,7 +409,8 @@ def train(
         raise ConfigError(f"--batch-size {batch_size} must be a multiple of the {len(devices)} devices it is split over")
     eval_bs = min(settings.eval_batch_size, len(data.test_images))
     eval_bs = -(-eval_bs // len(devices)) * len(devices)
-    fused = choose_steps_per_dispatch(settings.steps_per_dispatch, model, steps)
+    lengths = epoch_lengths(settings.epochs, steps)
+    fused = choose_steps_per_dispatch(settings.steps_per_dispatch, model, lengths)
 
     optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
     graphdef, state = nnx.split((model, optimizer))
@@ -386,9 +426,10 @@ def train(
     put = (lambda x: jax.device_put(x, replicated)) if replicated else (lambda x: jax.device_put(x, devices[0]))
 
     smoothing, traces = settings.label_smoothing, TraceLog()
-    train_steps = make_train_step(graphdef, batch_size, kind, fused > 1, batch_sharding, smoothing, traces)
-    eval_step = make_eval_step(graphdef, eval_bs, kind, traces)
-    predict = make_predict(graphdef, traces)
+    low = dtype_named(settings.dtype)
+    train_steps = make_train_step(graphdef, batch_size, kind, fused > 1, batch_sharding, smoothing, traces, low)
+    eval_step = make_eval_step(graphdef, eval_bs, kind, traces, low)
+    predict = make_predict(graphdef, traces, low)
 
     state = put(state)
     images, labels = put(data.train_images), put(np.asarray(data.train_labels, np.int32))
@@ -417,7 +458,8 @@ def train(
     compiled = False
     last_finite: float | None = None
     try:
-        for epoch in range(first_epoch, settings.epochs + 1):
+        for epoch in range(first_epoch, len(lengths) + 1):
+            epoch_steps = lengths[epoch - 1]
             order = put(epoch_order(settings.seed, epoch, n_train))
             step = resume.step if resume and epoch == first_epoch else 0
             running = kind.empty()
@@ -428,13 +470,13 @@ def train(
             epoch_start = time.perf_counter()
             compile_seconds = 0.0
             next_progress = (step // settings.progress_every + 1) * settings.progress_every
-            while step < steps:
+            while step < epoch_steps:
                 if should_stop is not None and should_stop():
                     if checkpoint is not None:
                         checkpoint(snapshot(epoch, step, running))
                     yield Interrupted(epoch=epoch, step=step, history=tuple(history))
                     return
-                count = min(fused, steps - step)
+                count = min(fused, epoch_steps - step)
                 state, running = train_steps(state, running, images, labels, order, step, count)
                 step += count
                 if not compiled:
@@ -443,7 +485,7 @@ def train(
                     compiled = True
                     yield Compiled(seconds=compile_seconds)
                 yield from traces.drain()
-                if step >= next_progress or step == steps:
+                if step >= next_progress or step == epoch_steps:
                     next_progress = (step // settings.progress_every + 1) * settings.progress_every
                     values = _floats(running)
                     if not math.isfinite(values["loss"]):
@@ -454,7 +496,7 @@ def train(
                     yield Progress(
                         epoch=epoch,
                         step=step,
-                        steps=steps,
+                        steps=epoch_steps,
                         loss=values["loss"],
                         accuracy=values["accuracy"],
                         images_per_sec=(step - start_step) * batch_size / elapsed if elapsed > 0 else 0.0,
@@ -466,7 +508,7 @@ def train(
             test, reports = score_test_set(eval_step, state, padded_test, kind, metrics, epoch, data.test_labels)
             yield from traces.drain()
             if not math.isfinite(test["loss"]):
-                yield Failed(_nan_message(epoch, steps, last_finite), epoch=epoch, step=steps)
+                yield Failed(_nan_message(epoch, epoch_steps, last_finite), epoch=epoch, step=epoch_steps)
                 return
             evaluation = Evaluation(epoch=epoch, test=test, seconds=time.perf_counter() - eval_start)
             yield evaluation

@@ -9,6 +9,7 @@ with a message saying what to do.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,11 +47,11 @@ def run_config(run_dir: Path) -> RunConfig:
         raise DataError(f"cannot read {run_dir / 'config.json'}: {err}") from None
 
 
-MAY_CHANGE = ("data_dir", "devices", "steps_per_dispatch")
-"""Settings a resumed run may take anew: where its data is now and how to spread the work."""
+MAY_CHANGE = ("data_dir", "devices", "steps_per_dispatch", "dtype")
+"""Settings a resumed run may take anew: where its data is now, how to spread the work, the compute dtype."""
 
 
-def plan_resume(run_dir: Path, *, epochs: int | None = None, overrides: Mapping[str, Any] | None = None,
+def plan_resume(run_dir: Path, *, epochs: float | None = None, overrides: Mapping[str, Any] | None = None,
                 given: Mapping[str, Any] | None = None, notify: Notify = lambda msg: None):
     """The ``RunConfig`` to continue ``run_dir`` with, and its newest checkpoint's meta.
 
@@ -88,8 +89,9 @@ def plan_resume(run_dir: Path, *, epochs: int | None = None, overrides: Mapping[
     changes = {key: value for key, value in (overrides or {}).items() if key in MAY_CHANGE and value is not None}
     config = replace(config, epochs=epochs or config.epochs, **changes)
     epoch, step = int(meta["epoch"]), int(meta["step"])
-    if config.epochs < epoch:
-        if step == 0 and config.epochs == epoch - 1:
+    last = math.ceil(config.epochs)
+    if last < epoch:
+        if step == 0 and last == epoch - 1:
             raise ConfigError(
                 f"run {run_dir} already finished its {epoch - 1} epochs; "
                 f"pass --epochs N with N above {epoch - 1} to train it further"

@@ -27,7 +27,7 @@ class RunConfig:
 
     model: str = "cnn"
     optimizer: str = "adamw"
-    epochs: int = 10
+    epochs: float = 10
     batch_size: int = 32
     learning_rate: float = 0.005
     seed: int = 0
@@ -42,6 +42,7 @@ class RunConfig:
     steps_per_dispatch: int | None = None
     engine: str = "fast"
     label_smoothing: float = 0.0
+    dtype: str = "float32"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,8 +52,14 @@ def check_numbers(config: RunConfig) -> None:
     """Reject values no run can use, before anything slow happens."""
     if not 0.0 <= config.label_smoothing < 1.0:
         raise ConfigError(f"--label-smoothing must be at least 0 and below 1, got {config.label_smoothing}")
-    if config.epochs < 1:
-        raise ConfigError(f"--epochs must be at least 1, got {config.epochs}")
+    if not (math.isfinite(config.epochs) and config.epochs > 0):
+        raise ConfigError(f"--epochs must be above 0, got {config.epochs}")
+    if config.dtype not in ("float32", "bfloat16"):
+        raise ConfigError(f"unknown --dtype {config.dtype!r} (known: float32, bfloat16)")
+    if config.engine == "tutorial" and config.dtype != "float32":
+        raise ConfigError("--engine tutorial computes in float32 only; drop --dtype or use the fast engine")
+    if config.engine == "tutorial" and config.epochs != int(config.epochs):
+        raise ConfigError(f"--engine tutorial trains whole epochs only; give --epochs {math.ceil(config.epochs)} or use the fast engine")
     if config.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {config.batch_size}")
     if not (math.isfinite(config.learning_rate) and config.learning_rate > 0):
@@ -131,12 +138,25 @@ def build_schedule(name: str, learning_rate: float, total_steps: int, warmup_ste
     raise ConfigError(f"unknown --schedule {name!r} (known: {', '.join(SCHEDULES)})")
 
 
+def epoch_lengths(epochs: float, steps_per_epoch: int) -> list[int]:
+    """Train steps in each epoch of a run of ``epochs`` epochs (a fraction trains part of the last one).
+
+    ``epoch_lengths(2.5, 100)`` is ``[100, 100, 50]``; a final part always
+    has at least one step.
+    """
+    whole = math.floor(epochs)
+    lengths = [steps_per_epoch] * whole
+    if epochs > whole:
+        lengths.append(max(1, round((epochs - whole) * steps_per_epoch)))
+    return lengths
+
+
 def learning_rate_for(config: RunConfig, steps_per_epoch: int):
     """``config``'s learning rate, as a schedule over the whole run when it asks for one."""
     return build_schedule(
         config.schedule,
         config.learning_rate,
-        total_steps=config.epochs * steps_per_epoch,
+        total_steps=sum(epoch_lengths(config.epochs, steps_per_epoch)),
         warmup_steps=round(config.warmup_epochs * steps_per_epoch),
     )
 

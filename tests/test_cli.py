@@ -41,7 +41,9 @@ def test_help_lists_the_commands():
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--epochs", "0"], "--epochs: must be at least 1"),
+        (["--epochs", "0"], "--epochs: must be above 0"),
+        (["--epochs", "two"], "expected a number of epochs such as 10 or 0.5"),
+        (["--dtype", "float8"], "invalid choice: 'float8'"),
         (["--batch-size", "-3"], "--batch-size: must be at least 1"),
         (["--learning-rate", "nan"], "--learning-rate: must be a positive number"),
         (["--data", "floppy"], "invalid choice: 'floppy'"),
@@ -51,6 +53,19 @@ def test_bad_numbers_get_one_line_and_exit_2(args, expected, capsys, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--out", str(tmp_path / "runs"), *args])
     assert exit_info.value.code == 2
+    assert expected in one_error_line(capsys)
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--epochs", "1.5", "--engine", "tutorial"], "--engine tutorial trains whole epochs only"),
+        (["--dtype", "bfloat16", "--engine", "tutorial"], "--engine tutorial computes in float32 only"),
+    ],
+)
+def test_options_the_tutorial_engine_lacks_are_refused(args, expected, capsys, tmp_path):
+    assert main(["run", "--out", str(tmp_path / "runs"), *args]) == 2
     assert expected in one_error_line(capsys)
     assert not (tmp_path / "runs").exists()
 
@@ -138,6 +153,18 @@ def test_json_mode_prints_one_event_per_line_schema_first(tmp_path):
     kinds = [line["event"] for line in lines]
     assert kinds[1] == "RunStarted" and kinds[-1] == "Finished"
     assert {"Progress", "EpochEnd", "Evaluation", "Predictions"} <= set(kinds)
+
+
+def test_half_an_epoch_in_bfloat16_is_recorded_as_asked(tmp_path):
+    result = mnistkit("run", "--data", "sample", "--epochs", "0.5", "--batch-size", "200", "--dtype", "bfloat16",
+                      "--json", "--out", "runs", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {e["steps"] for e in events if e["event"] == "Progress"} == {15}  # half of 6,000 / 200
+    assert [e["epoch"] for e in events if e["event"] == "Evaluation"] == [1]
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["epochs"] == 0.5 and config["dtype"] == "bfloat16"
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_a_consistent_run_directory(tmp_path):

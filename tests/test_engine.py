@@ -199,7 +199,64 @@ def test_more_devices_than_exist_is_a_clear_error():
 
 def test_automatic_fusing_prefers_a_chunk_that_divides_the_epoch():
     fusable = types.SimpleNamespace(fuse_steps=True)
-    assert engine.choose_steps_per_dispatch(None, fusable, 234) == 18  # 60,000 images at batch 256
-    assert engine.choose_steps_per_dispatch(None, fusable, 1875) == 15  # batch 32
-    assert engine.choose_steps_per_dispatch(None, types.SimpleNamespace(), 234) == 1  # lax.conv on CPU: never fused
-    assert engine.choose_steps_per_dispatch(3, types.SimpleNamespace(), 234) == 3
+    assert engine.choose_steps_per_dispatch(None, fusable, [234]) == 18  # 60,000 images at batch 256
+    assert engine.choose_steps_per_dispatch(None, fusable, [1875]) == 15  # batch 32
+    assert engine.choose_steps_per_dispatch(None, fusable, [234, 156]) == 13  # 1 2/3 epochs: divides both
+    assert engine.choose_steps_per_dispatch(None, types.SimpleNamespace(), [234]) == 1  # lax.conv on CPU: never fused
+    assert engine.choose_steps_per_dispatch(3, types.SimpleNamespace(), [234]) == 3
+
+
+def test_a_fractional_epoch_count_trains_that_part_of_the_last_epoch():
+    data = dataset(n_train=320, n_test=100)  # 10 steps per epoch
+    _, events, snapshots = train_with(data, epochs=1.5)
+    ends = [e for e in events if isinstance(e, ev.EpochEnd)]
+    assert [e.epoch for e in ends] == [1, 2]
+    assert [e.step for e in events if isinstance(e, ev.Progress) and e.epoch == 2][-1] == 5
+    assert {e.steps for e in events if isinstance(e, ev.Progress) and e.epoch == 2} == {5}
+    assert len(events[-1].history) == 2  # the part-epoch is evaluated and recorded like a whole one
+    assert (snapshots[-1].epoch, snapshots[-1].step) == (3, 0)
+    # The first half of epoch 2 is exactly what a full run does first in epoch 2.
+    stopped, _, _ = train_with(data, epochs=2, stop_after=15)  # 10 steps of epoch 1, 5 of epoch 2
+    half, _, _ = train_with(data, epochs=1.5)
+    for a, b in zip(params(half), params(stopped)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_epoch_lengths_split_a_run_into_whole_and_part_epochs():
+    from mnistkit.runner import epoch_lengths
+
+    assert epoch_lengths(2, 100) == [100, 100]
+    assert epoch_lengths(2.5, 100) == [100, 100, 50]
+    assert epoch_lengths(2 / 3, 234) == [156]
+    assert epoch_lengths(0.001, 100) == [1]  # never an empty epoch
+
+
+def test_bfloat16_compute_keeps_float32_parameters_and_close_logits():
+    import jax
+    import jax.numpy as jnp
+
+    from mnistkit_plugins.models import BatchNormCNN
+
+    x = jnp.asarray(bars(16)[0], jnp.float32)[..., None] / 255.0
+    for make in (TutorialCNN, BatchNormCNN):
+        full, low = make(nnx.Rngs(0)), make(nnx.Rngs(0))
+        full.eval(), low.eval()
+        reference = engine.forward(full, x)
+        logits = engine.forward(low, x, jnp.bfloat16)
+        assert logits.dtype == jnp.float32
+        # bfloat16 keeps 8 bits of mantissa: about 2 significant digits.
+        np.testing.assert_allclose(logits, reference, atol=0.05 * float(jnp.abs(reference).max()))
+        low.train()
+        (_, _), grads = nnx.value_and_grad(engine.loss_fn, has_aux=True)(low, x, jnp.zeros(16, jnp.int32), 0.0, jnp.bfloat16)
+        assert {leaf.dtype for leaf in jax.tree.leaves(grads)} == {jnp.dtype("float32")}
+        assert {leaf.dtype for leaf in jax.tree.leaves(nnx.state(low, nnx.Param))} == {jnp.dtype("float32")}
+
+
+def test_bfloat16_training_learns_like_float32():
+    data = dataset(n_train=320, n_test=100)
+    model = TutorialCNN(nnx.Rngs(0))
+    settings = engine.Settings(epochs=2, batch_size=32, eval_batch_size=100, progress_every=5, dtype="bfloat16")
+    events = list(engine.train(model, optax.adamw(0.005, b1=0.9), data, settings))
+    assert events[-1].history[-1]["test_accuracy"] >= 0.9
+    with pytest.raises(engine.ConfigError, match="--dtype"):
+        engine.dtype_named("float8")
