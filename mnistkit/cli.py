@@ -310,6 +310,7 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     from mnistkit.rundir import RunRecorder, default_run_dir
     from mnistkit.runner import build_model, build_optimizer, enable_compilation_cache, learning_rate_for
 
+    enable_compilation_cache()  # before the model: its initialisers compile too
     model = build_model(model_spec, config.model_options, config.seed)
     steps_per_epoch = len(data.train_images) // config.batch_size
     learning_rate = learning_rate_for(config, steps_per_epoch)
@@ -339,7 +340,6 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     settings = engine.Settings(epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
                                devices=config.devices, steps_per_dispatch=config.steps_per_dispatch,
                                label_smoothing=config.label_smoothing, dtype=config.dtype)
-    enable_compilation_cache()
     trainer = engine.train if config.engine == "fast" else tutorial_loop.train
     stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."),
                        on_second=lambda: err.print(f"Stopped at once. {saved_so_far()}", soft_wrap=True),

@@ -30,11 +30,11 @@ WRONG_COLOUR = "tab:red"
 MAX_DIGITS = 25
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=100, layout=layout)
     FigureCanvasAgg(figure)
     return figure
 
@@ -122,8 +122,11 @@ def plot_predictions(
     rows = math.ceil(count / columns)
     vmax = 1.0 if np.issubdtype(images.dtype, np.floating) and images.max() <= 1.0 else 255
 
-    figure = _figure(1.6 * columns, 1.75 * rows)
+    # A fixed layout: every cell is alike, and constrained layout would cost
+    # most of the drawing time measuring 25 titles.
+    figure = _figure(1.6 * columns, 1.75 * rows, layout=None)
     axes = figure.subplots(rows, columns, squeeze=False).reshape(-1)
+    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.3 / (1.75 * rows), wspace=0.1, hspace=0.3)
     for i, ax in enumerate(axes):
         ax.set_axis_off()
         if i >= count:

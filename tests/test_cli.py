@@ -188,13 +188,13 @@ def test_ctrl_c_stops_cleanly_and_keeps_a_consistent_run_directory(tmp_path):
 
 
 def test_a_recipe_fills_in_what_the_user_did_not_give(tmp_path):
-    result = mnistkit("run", "--recipe", "speedrun", "--data", "sample", "--batch-size", "500", "--out", "runs", cwd=tmp_path)
+    result = mnistkit("run", "--recipe", "speedrun", "--data", "sample", "--batch-size", "100", "--out", "runs", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
     config = json.loads((run_dir / "config.json").read_text())
     assert (config["model"], config["optimizer"], config["schedule"]) == ("speedrun", "adam", "one-cycle")
-    assert config["label_smoothing"] == 0.1 and config["epochs"] == 1
-    assert config["batch_size"] == 500  # given on the command line, so the recipe's 256 does not apply
+    assert config["label_smoothing"] == 0.1 and config["epochs"] == 0.75
+    assert config["batch_size"] == 100  # given on the command line, so the recipe's 128 does not apply
     assert json.loads((run_dir / "metrics.json").read_text())["history"][0]["test_accuracy"] > 0.8
 
 

@@ -9,7 +9,7 @@ from flax import nnx
 from mnistkit.layers import PatchConv, conv
 
 
-@pytest.mark.parametrize(("kernel", "cin", "cout"), [((3, 3), 1, 4), ((3, 3), 5, 7), ((5, 5), 1, 24)])
+@pytest.mark.parametrize(("kernel", "cin", "cout"), [((3, 3), 1, 4), ((3, 3), 5, 7), ((5, 5), 1, 24), ((4, 4), 3, 5), ((2, 3), 2, 3)])
 def test_patch_conv_matches_flax_conv_outputs_and_gradients(kernel, cin, cout):
     x = jax.random.uniform(jax.random.key(1), (3, 12, 12, cin))
     reference = nnx.Conv(cin, cout, kernel_size=kernel, rngs=nnx.Rngs(0))

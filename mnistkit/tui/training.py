@@ -62,7 +62,9 @@ def _events(config: RunConfig, registry, should_stop: Callable[[], bool], out: s
     from mnistkit.checkpoints import Checkpoints, run_meta
     from mnistkit.rundir import RunRecorder, default_run_dir
     from mnistkit.data import load_mnist
-    from mnistkit.runner import build_model, build_optimizer, check_batch_fits, check_numbers, learning_rate_for
+    from mnistkit.runner import (
+        build_model, build_optimizer, check_batch_fits, check_numbers, enable_compilation_cache, learning_rate_for,
+    )
 
     not_started = ev.Interrupted(epoch=0, step=0, history=())
     check_numbers(config)
@@ -84,6 +86,7 @@ def _events(config: RunConfig, registry, should_stop: Callable[[], bool], out: s
         epochs=config.epochs, batch_size=config.batch_size, seed=config.seed, progress_every=PROGRESS_EVERY,
         devices=config.devices, steps_per_dispatch=config.steps_per_dispatch,
     )
+    enable_compilation_cache()
     with registry.blame():
         model = build_model(model_spec, config.model_options, config.seed)
         steps_per_epoch = len(data.train_images) // config.batch_size
