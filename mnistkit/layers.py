@@ -6,7 +6,8 @@ product over image patches (im2col), with a gradient written out by hand
 (``conv_patches``). On XLA's CPU backend the kernel gradient of ``lax.conv``
 is slow and, inside a ``lax.scan`` body, falls off its fast path entirely,
 while matrix products stay fast; on GPUs ``lax.conv`` is the better choice.
-Models expose the choice as an option (``conv="xla"`` or ``"patches"``).
+Models expose the choice as an option: ``conv="xla"``, ``"patches"``, or
+``"auto"`` (patches on a CPU, ``lax.conv`` elsewhere).
 """
 
 from __future__ import annotations
@@ -85,11 +86,18 @@ class PatchConv(nnx.Conv):
         return y
 
 
+def resolve_conv(kind: str) -> str:
+    """``"auto"`` is ``"patches"`` on a CPU backend and ``"xla"`` on GPUs and TPUs; other kinds stay."""
+    if kind not in ("auto", "xla", "patches"):
+        raise ValueError(f"conv must be 'auto', 'xla' or 'patches', not {kind!r}")
+    if kind == "auto":
+        return "patches" if jax.default_backend() == "cpu" else "xla"
+    return kind
+
+
 def conv(kind: str, in_features: int, out_features: int, kernel_size: tuple[int, int], *, rngs: nnx.Rngs, **kwargs) -> nnx.Conv:
-    """An ``nnx.Conv`` (``kind="xla"``) or its ``PatchConv`` twin (``kind="patches"``)."""
-    if kind not in ("xla", "patches"):
-        raise ValueError(f"conv must be 'xla' or 'patches', not {kind!r}")
-    cls = PatchConv if kind == "patches" else nnx.Conv
+    """An ``nnx.Conv`` (``kind="xla"``), its ``PatchConv`` twin (``"patches"``), or whichever suits the backend (``"auto"``)."""
+    cls = PatchConv if resolve_conv(kind) == "patches" else nnx.Conv
     return cls(in_features, out_features, kernel_size=kernel_size, rngs=rngs, **kwargs)
 
 

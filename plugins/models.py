@@ -17,6 +17,7 @@ from flax import nnx
 from mnistkit.hookspecs import hookimpl
 from mnistkit.layers import avg_pool_2x2
 from mnistkit.layers import conv as make_conv
+from mnistkit.layers import resolve_conv
 from mnistkit.specs import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 
 _avg_pool = partial(nnx.avg_pool, window_shape=(2, 2), strides=(2, 2))
@@ -32,13 +33,14 @@ class TutorialCNN(nnx.Module):
     then 64. The 7*7*64 features feed a 256-unit hidden layer and the 10 logits.
     ``conv="patches"`` computes the same convolutions as matrix products over
     image patches (same parameters; see ``mnistkit.layers``), which also lets
-    the engine fuse several steps into one call on a CPU.
+    the engine fuse several steps into one call on a CPU; ``"auto"``, the
+    default, picks it on a CPU and Flax's ``nnx.Conv`` (``"xla"``) elsewhere.
     """
 
-    def __init__(self, rngs: nnx.Rngs, *, features: int = 32, hidden: int = 256, conv: str = "xla"):
+    def __init__(self, rngs: nnx.Rngs, *, features: int = 32, hidden: int = 256, conv: str = "auto"):
         self.conv1 = make_conv(conv, IMAGE_SHAPE[-1], features, (3, 3), rngs=rngs)
         self.conv2 = make_conv(conv, features, 2 * features, (3, 3), rngs=rngs)
-        self.fuse_steps = conv == "patches"
+        self.fuse_steps = resolve_conv(conv) == "patches"
         flat = (IMAGE_SHAPE[0] // 4) * (IMAGE_SHAPE[1] // 4) * 2 * features
         self.hidden = nnx.Linear(flat, hidden, rngs=rngs)
         self.logits = nnx.Linear(hidden, NUM_CLASSES, rngs=rngs)
@@ -142,7 +144,7 @@ def register_models(register):
         factory=TutorialCNN,
         lesson="mnistkit_lessons:cnn.md",
         description="The tutorial's CNN: conv 32, conv 64 (3x3, ReLU, average pool), dense 256, dense 10.",
-        options={"features": 32, "hidden": 256, "conv": "xla"},
+        options={"features": 32, "hidden": 256, "conv": "auto"},
         accuracy_floor=0.8,
     ))
     register(ModelSpec(

@@ -32,7 +32,7 @@ def dataset(n_train=640, n_test=250):
 
 
 def run(data, epochs=2, batch_size=32, seed=0, lr=0.005):
-    model = TutorialCNN(nnx.Rngs(seed))
+    model = TutorialCNN(nnx.Rngs(seed), conv="xla")  # one step per dispatch on a CPU: the tests count steps
     settings = engine.Settings(epochs=epochs, batch_size=batch_size, seed=seed, eval_batch_size=100, progress_every=5)
     events = list(engine.train(model, optax.adamw(lr, b1=0.9), data, settings, {"model": "cnn"}))
     return model, events
@@ -130,7 +130,7 @@ def strip_seconds(rows):
 def train_with(data, epochs, *, resume=None, stop_after=None, steps_per_dispatch=None, devices=None, batch_size=32,
                tx=None):
     """Train a fresh seeded CNN; ``stop_after`` asks it to stop after that many stop checks."""
-    model = TutorialCNN(nnx.Rngs(0))
+    model = TutorialCNN(nnx.Rngs(0), conv="xla")
     snapshots, calls = [], {"n": 0}
 
     def should_stop():
@@ -171,7 +171,7 @@ def test_stopping_mid_epoch_snapshots_the_position_and_resume_matches():
 
 def test_a_diverging_loss_fails_within_the_epoch_with_a_hint():
     data = dataset(n_train=320, n_test=100)
-    model = TutorialCNN(nnx.Rngs(0))
+    model = TutorialCNN(nnx.Rngs(0), conv="xla")
     settings = engine.Settings(epochs=3, batch_size=32, progress_every=5, eval_batch_size=100)
     snapshots = []
     events = list(engine.train(model, optax.sgd(1e9), data, settings, checkpoint=snapshots.append))
@@ -203,6 +203,7 @@ def test_automatic_fusing_prefers_a_chunk_that_divides_the_epoch():
     assert engine.choose_steps_per_dispatch(None, fusable, [1875]) == 15  # batch 32
     assert engine.choose_steps_per_dispatch(None, fusable, [234, 156]) == 13  # 1 2/3 epochs: divides both
     assert engine.choose_steps_per_dispatch(None, types.SimpleNamespace(), [234]) == 1  # lax.conv on CPU: never fused
+    assert engine.choose_steps_per_dispatch(None, TutorialCNN(nnx.Rngs(0)), [1875]) == 15  # conv="auto": patches here
     assert engine.choose_steps_per_dispatch(3, types.SimpleNamespace(), [234]) == 3
 
 
@@ -254,7 +255,7 @@ def test_bfloat16_compute_keeps_float32_parameters_and_close_logits():
 
 def test_bfloat16_training_learns_like_float32():
     data = dataset(n_train=320, n_test=100)
-    model = TutorialCNN(nnx.Rngs(0))
+    model = TutorialCNN(nnx.Rngs(0), conv="xla")
     settings = engine.Settings(epochs=2, batch_size=32, eval_batch_size=100, progress_every=5, dtype="bfloat16")
     events = list(engine.train(model, optax.adamw(0.005, b1=0.9), data, settings))
     assert events[-1].history[-1]["test_accuracy"] >= 0.9

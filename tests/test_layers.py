@@ -32,7 +32,7 @@ def test_both_kinds_share_parameter_names_and_shapes_so_checkpoints_transfer():
 
 
 def test_unknown_conv_kind_is_rejected():
-    with pytest.raises(ValueError, match="'xla' or 'patches'"):
+    with pytest.raises(ValueError, match="'auto', 'xla' or 'patches'"):
         conv("fft", 1, 1, (3, 3), rngs=nnx.Rngs(0))
 
 
@@ -61,3 +61,12 @@ def test_avg_pool_2x2_matches_flax_avg_pool():
 
     x = jax.random.normal(jax.random.key(4), (2, 8, 8, 3))
     np.testing.assert_allclose(avg_pool_2x2(x), nnx.avg_pool(x, window_shape=(2, 2), strides=(2, 2)), rtol=1e-6)
+
+
+def test_auto_picks_patches_on_a_cpu_and_plain_conv_elsewhere(monkeypatch):
+    from mnistkit import layers
+
+    assert isinstance(conv("auto", 1, 2, (3, 3), rngs=nnx.Rngs(0)), PatchConv)  # the test suite runs on a CPU
+    monkeypatch.setattr(layers.jax, "default_backend", lambda: "gpu")
+    layer = conv("auto", 1, 2, (3, 3), rngs=nnx.Rngs(0))
+    assert type(layer) is nnx.Conv

@@ -78,7 +78,7 @@ def test_plugins_json_gives_distribution_version_lesson_files_and_loaded(capsys)
     assert models["kinds"] == ["model"] and models["problems"] == []
     cnn = next(item for item in models["provides"] if item["name"] == "cnn")
     assert cnn["lesson"] == "mnistkit_lessons:cnn.md" and Path(cnn["lesson_file"]).is_file()
-    assert cnn["options"] == {"features": 32, "hidden": 256, "conv": "xla"}
+    assert cnn["options"] == {"features": 32, "hidden": 256, "conv": "auto"}
     assert {item["name"] for item in listing["provides"] if item["kind"] == "optimizer"} >= {"adamw", "adam", "sgd", "lion"}
     assert listing["problems"] == []
 
