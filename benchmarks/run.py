@@ -106,9 +106,9 @@ def configurations(args) -> list[tuple[str, list[str], str]]:
     run = ["-m", "mnistkit", "run", "--model", "cnn", "--json", "--out", "runs", *data, *epochs]
     configs = [("tutorial baseline (port)", [str(ROOT / "benchmarks" / "tutorial_baseline.py"), *data, *epochs], "baseline")]
     configs.append(("mnistkit --engine tutorial", [*run, "--engine", "tutorial"], "mnistkit"))
-    configs.append(("mnistkit (fast engine)", run, "mnistkit"))
-    configs.append(("mnistkit fast, conv=patches", [*run, "--model-opt", "conv=patches"], "mnistkit"))
-    configs.append(("fast, patches, bfloat16", [*run, "--model-opt", "conv=patches", "--dtype", "bfloat16"], "mnistkit"))
+    configs.append(("mnistkit fast, conv=xla", [*run, "--model-opt", "conv=xla"], "mnistkit"))
+    configs.append(("mnistkit (default)", run, "mnistkit"))
+    configs.append(("mnistkit default, bfloat16", [*run, "--dtype", "bfloat16"], "mnistkit"))
     return configs
 
 

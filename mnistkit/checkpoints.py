@@ -157,9 +157,11 @@ class Checkpoints:
         if self._manager is None:
             self._manager_read_only = not writable
             ocp = _orbax()
+            alone = _this_process_only(ocp)
             options = ocp.CheckpointManagerOptions(
-                max_to_keep=KEEP, create=writable, read_only=not writable,
+                max_to_keep=KEEP, create=writable and alone is None, read_only=not writable,
                 enable_async_checkpointing=False, cleanup_tmp_directories=writable,
+                **({} if alone is None else {"multiprocessing_options": alone}),
             )
             with _quiet():
                 self._manager = ocp.CheckpointManager(self.path.absolute(), options=options)
@@ -438,6 +440,21 @@ def _orbax():
     import orbax.checkpoint as ocp
 
     return ocp
+
+
+def _this_process_only(ocp):
+    """orbax's options for one process of a ``--distributed`` run working alone; None in a run of one process.
+
+    There only process 0 saves, and each process reads for itself. orbax's
+    default would wait at barriers for every process, which never come.
+    The directory then has to exist already (``save`` makes it).
+    """
+    from mnistkit.distributed import process_count, process_index
+
+    if process_count() == 1:
+        return None
+    me = process_index()
+    return ocp.options.MultiprocessingOptions(primary_host=me, active_processes={me})
 
 
 @contextmanager

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--learning-rate", type=_positive_float, default=None,
                      help="peak learning rate (default: the optimizer's own, 0.005 for adamw)")
     run.add_argument("--recipe", default=None, metavar="NAME",
-                     help="fill in every option you do not give from a recipe: tutorial or speedrun (99%% in one epoch)")
+                     help="fill in every option you do not give from a recipe: tutorial or speedrun (99%% in under an epoch)")
     run.add_argument("--label-smoothing", type=float, default=None, metavar="EPS",
                      help="spread EPS of each target's probability over all classes (default: 0)")
     run.add_argument("--schedule", choices=("constant", "warmup-cosine", "one-cycle"), default=None,
@@ -109,11 +109,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=("fast", "tutorial"), default="fast",
                      help="fast (default): data on the device, compiled steps; tutorial: the tutorial's tf.data loop")
     run.add_argument("--devices", type=_positive_int, default=None,
-                     help="split each batch over this many local devices (default: all; see README on multi-host)")
+                     help="split each batch over this many local devices (default: all; with --distributed: "
+                          "this many of every process)")
     run.add_argument("--dtype", choices=("float32", "bfloat16"), default=None,
                      help="compute dtype; bfloat16 pays on GPUs and TPUs, parameters stay float32 (default: float32)")
     run.add_argument("--steps-per-dispatch", type=_positive_int, default=None,
                      help="train steps fused into one compiled call (default: chosen per backend and model)")
+    several = run.add_argument_group(
+        "several processes", "One run over the devices of several processes or machines (README: Several machines). "
+        "Start the same command in every process; process 0 prints and writes the run folder and checkpoints. "
+        "To resume, give --resume RUN_DIR with these options again; every process reads RUN_DIR, "
+        "so it must be on a shared filesystem.")
+    several.add_argument("--distributed", action="store_true",
+                         help="join the other processes with jax.distributed (SLURM, Open MPI and Cloud TPU are "
+                              "detected; elsewhere give the three options below)")
+    several.add_argument("--coordinator", metavar="HOST:PORT", default=None,
+                         help="process 0's address and a free port, the same in every process "
+                              "(implies --distributed; default: JAX_COORDINATOR_ADDRESS or detected)")
+    several.add_argument("--num-processes", type=_positive_int, metavar="N", default=None,
+                         help="how many processes train together (implies --distributed)")
+    several.add_argument("--process-id", type=int, metavar="I", default=None,
+                         help="this process's number, 0 to N-1 (implies --distributed)")
+    several.add_argument("--join-timeout", type=_positive_float, metavar="SECONDS", default=None,
+                         help="how long to wait for the coordinator and for every process to join (default: 120)")
     _add_plugin_options(run)
     run.set_defaults(handler=cmd_run)
 
@@ -223,6 +241,29 @@ def _report_problems(registry, verbose: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if not (args.distributed or args.coordinator or args.num_processes or args.process_id is not None):
+        return _run(args)
+    from mnistkit import distributed
+
+    timeout = {"join_timeout": args.join_timeout} if args.join_timeout else {}
+    distributed.initialize(args.coordinator, args.num_processes, args.process_id, **timeout)
+    if _AS_COMMAND:
+        distributed.native_stdout_to_stderr()
+    with distributed.together(_exit_code):
+        return _run(args)
+
+
+def _exit_code(exc: BaseException) -> int:
+    """The exit status ``main`` ends with when a command raises ``exc``."""
+    if isinstance(exc, SystemExit):
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else EXIT_FAILED
+    if isinstance(exc, MnistkitError):
+        return EXIT_USAGE
+    return EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else EXIT_FAILED
+
+
+def _run(args: argparse.Namespace) -> int:
+    """``mnistkit run`` in this process (one of several with ``--distributed``)."""
     from dataclasses import replace
 
     from mnistkit.plugins import load_registry
@@ -301,7 +342,7 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     """Train and record a run; ``resume`` names a run folder to continue from its newest checkpoint."""
     import shlex
 
-    from mnistkit import engine, tutorial_loop
+    from mnistkit import distributed, engine, tutorial_loop
     from mnistkit.checkpoints import Checkpoints, run_meta, state_template
     from mnistkit.console import ConsoleView, JsonView
     from mnistkit.events import Failed, Interrupted
@@ -315,6 +356,8 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     steps_per_epoch = len(data.train_images) // config.batch_size
     learning_rate = learning_rate_for(config, steps_per_epoch)
     tx = build_optimizer(optimizer_spec, learning_rate, config.optimizer_options)
+    if _start_together(config, data, resume):
+        return _follow(config, model, tx, data, metrics, resume)
     console = _console()
     err = _console(stderr=True)
     snapshot = None
@@ -337,9 +380,7 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
         return f"The checkpoint {position(*checkpoints.last_saved)} is kept in {checkpoints.path}. {resume_hint}"
 
     view = JsonView() if as_json else ConsoleView(console, config.epochs)
-    settings = engine.Settings(epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
-                               devices=config.devices, steps_per_dispatch=config.steps_per_dispatch,
-                               label_smoothing=config.label_smoothing, dtype=config.dtype)
+    settings = _engine_settings(config)
     trainer = engine.train if config.engine == "fast" else tutorial_loop.train
     stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."),
                        on_second=lambda: err.print(f"Stopped at once. {saved_so_far()}", soft_wrap=True),
@@ -347,7 +388,7 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     last = None
     try:
         with view, stop, checkpoints:
-            for event in trainer(model, tx, data, settings, config.to_dict(), metrics, should_stop=stop.requested,
+            for event in trainer(model, tx, data, settings, config.to_dict(), metrics, should_stop=distributed.agreed(stop.requested),
                                  resume=snapshot, checkpoint=checkpoints.save):
                 recorder.handle(event)
                 view.handle(event)
@@ -387,6 +428,66 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     recorder.close("completed")
     (err if as_json else console).print(f"Run saved in [bold]{recorder.path}[/] (curves.png, predictions.png, metrics.csv)")
     return 0
+
+
+def _engine_settings(config):
+    """The engine's settings for ``config``; one place, so every process of a distributed run trains alike."""
+    from mnistkit import engine
+
+    return engine.Settings(epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
+                           devices=config.devices, steps_per_dispatch=config.steps_per_dispatch,
+                           label_smoothing=config.label_smoothing, dtype=config.dtype)
+
+
+def _start_together(config, data, resume: Path | None) -> bool:
+    """With ``--distributed``, meet the other processes before training; True in every process but 0.
+
+    All must train the same configuration on the same data (each loads its
+    own copy) and resume the same run; otherwise every process gets the same
+    ``ConfigError``.
+    """
+    from mnistkit import distributed
+    from mnistkit.checkpoints import data_fingerprint
+    from mnistkit.errors import ConfigError
+
+    if distributed.process_count() == 1:
+        return False
+    if config.engine != "fast":
+        raise ConfigError("--distributed trains with the fast engine only, but this run uses --engine tutorial")
+    same = {key: value for key, value in config.to_dict().items() if key != "data_dir"}
+    distributed.start_together({"config": same, "data": data_fingerprint(data), "resume": resume and resume.name})
+    return not distributed.is_primary()
+
+
+def _follow(config, model, tx, data, metrics, resume: Path | None) -> int:
+    """Train as a process other than 0 of a ``--distributed`` run: in step with process 0, writing nothing.
+
+    It runs the same engine calls as ``_train`` (checkpoint snapshots
+    included; they are dropped here) so that every collective meets its
+    partners. Resuming reads the run's checkpoint from the same path as
+    process 0, so the run folder must be on a shared filesystem.
+    """
+    from mnistkit import distributed, engine
+    from mnistkit.checkpoints import Checkpoints, state_template
+    from mnistkit.events import Failed, Interrupted
+    from mnistkit.interrupts import StopRequest
+
+    snapshot = None
+    if resume is not None:
+        with Checkpoints(resume) as saved:
+            snapshot = saved.restore(state_template(model, tx)).snapshot
+    _console(stderr=True).print(f"Process {distributed.process_index()} of {distributed.process_count()}: "
+                                "training in step with process 0, which prints and writes the run")
+    stop = StopRequest(exit_at_once=_AS_COMMAND)
+    last = None
+    with stop:
+        for last in engine.train(model, tx, data, _engine_settings(config), config.to_dict(), metrics,
+                                 should_stop=distributed.agreed(stop.requested), resume=snapshot,
+                                 checkpoint=lambda snapshot: None):
+            pass
+    if isinstance(last, Interrupted):
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if isinstance(last, Failed) else 0
 
 
 def _plugin_in_traceback(registry, exc: BaseException) -> str | None:

@@ -9,7 +9,9 @@ test image (the last batch is padded and masked).
 
 With several devices the batch is split across them (data parallelism over a
 ``jax.sharding`` mesh) and the parameters are replicated; XLA inserts the
-gradient all-reduce.
+gradient all-reduce. In a multi-process run (``mnistkit.distributed``) the
+mesh spans the devices of every process; each process calls ``train`` with
+the same arguments and data, and its events carry the same numbers.
 
 ``train`` is a generator of ``mnistkit.events``; it prints nothing and writes
 nothing. To stop it cleanly, make ``should_stop()`` return True: it yields
@@ -350,7 +352,21 @@ def dtype_named(name: str):
 
 
 def choose_devices(requested: int | None) -> list:
-    """The local devices to train on; ``requested`` beyond what exists is an error."""
+    """The devices to train on: all local ones, or the first ``requested``.
+
+    In a multi-process run (``mnistkit.distributed``) the same choice is made
+    in every process and the list holds every process's share, process by
+    process; ``requested`` beyond what the process with the fewest devices
+    has is an error, raised alike in every process.
+    """
+    if jax.process_count() > 1:
+        by_process: dict[int, list] = {}
+        for device in jax.devices():
+            by_process.setdefault(device.process_index, []).append(device)
+        fewest = min(len(devices) for devices in by_process.values())
+        if requested is not None and requested > fewest:
+            raise ConfigError(f"--devices {requested}: a process of this run has only {fewest} {jax.default_backend()} device(s)")
+        return [device for index in sorted(by_process) for device in by_process[index][:requested]]
     available = jax.local_devices()
     if requested is None:
         return available
@@ -424,6 +440,11 @@ def train(
         replicated = NamedSharding(mesh, PartitionSpec())
         batch_sharding = NamedSharding(mesh, PartitionSpec("data"))
     put = (lambda x: jax.device_put(x, replicated)) if replicated else (lambda x: jax.device_put(x, devices[0]))
+    if jax.process_count() > 1:
+        from mnistkit.distributed import replicate
+
+        # Each process holds the same host copy; device_put would compare them across processes first.
+        put = partial(replicate, sharding=replicated)
 
     smoothing, traces = settings.label_smoothing, TraceLog()
     low = dtype_named(settings.dtype)
