@@ -11,8 +11,9 @@ faithful port of the tutorial's loop. Reports images/s (training, epochs
 after the first), seconds per epoch (train plus evaluation of every test
 image), compile seconds, time to the first train step, time to 99.0% test
 accuracy, final test accuracy, peak memory and the backend, as a table and
-as JSON, with ratios against the baseline. ``--quick`` is a smoke run on
-the bundled sample (one epoch) for CI.
+as JSON, with ratios against the baseline, then the arithmetic floor of an
+epoch on this machine (``benchmarks/floor.py``). ``--quick`` is a smoke run
+on the bundled sample (one epoch) for CI.
 """
 
 from __future__ import annotations
@@ -140,6 +141,24 @@ def table(results: list[dict], ratios: bool = True) -> str:
     return "\n".join(rows)
 
 
+def measure_floor() -> dict:
+    """``benchmarks/floor.py`` in a child process: the arithmetic floor of one epoch here."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "floor.py")], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def floor_text(floor: dict, baseline: dict) -> str:
+    """What the floor means for the target of three times the baseline's epoch speed."""
+    third = baseline["epoch_seconds"] / 3
+    return (
+        f"floor: {floor['train_step_gflop']:.2f} GFLOP a train step, {floor['epoch_gflop']:,.0f} GFLOP an epoch; "
+        f"the best matrix product here runs at {floor['peak_matmul_gflops']:.0f} GFLOP/s, so no epoch takes under "
+        f"{floor['epoch_floor_seconds']:.1f} s. A third of the baseline's epoch ({third:.1f} s) needs "
+        f"{floor['epoch_floor_seconds'] / third:.0%} of that rate throughout."
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "mnist")
@@ -171,6 +190,9 @@ def main() -> int:
             results.append({"name": name, "command": " ".join(cmd), **summary})
     print(table(results, ratios=not args.speedrun))
     report = {"epochs": args.epochs, "data_dir": str(args.data_dir), "quick": args.quick, "env": env_note, "results": results}
+    if not (args.speedrun or args.quick):
+        report["floor"] = floor = measure_floor()
+        print(floor_text(floor, results[0]))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     print(json.dumps(report))
