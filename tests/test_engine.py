@@ -223,6 +223,17 @@ def test_a_fractional_epoch_count_trains_that_part_of_the_last_epoch():
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+def test_a_fractional_run_stopped_inside_its_part_epoch_resumes_to_the_same_end():
+    data = dataset(n_train=320, n_test=100)  # 10 steps per epoch; 1.5 epochs = 15 steps
+    whole, _, _ = train_with(data, epochs=1.5)
+    _, events, snapshots = train_with(data, epochs=1.5, stop_after=12)
+    assert isinstance(events[-1], ev.Interrupted) and (snapshots[-1].epoch, snapshots[-1].step) == (2, 2)
+    resumed, resumed_events, _ = train_with(data, epochs=1.5, resume=snapshots[-1])
+    assert [e.step for e in resumed_events if isinstance(e, ev.Progress)][-1] == 5
+    for a, b in zip(params(whole), params(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_epoch_lengths_split_a_run_into_whole_and_part_epochs():
     from mnistkit.runner import epoch_lengths
 
