@@ -388,10 +388,11 @@ def rewrite_format_version(run_dir: Path) -> None:
         (None, ["--model", "cnn"], "--model 'cnn' does not match run"),
         (None, ["--batch-size", "50"], "--batch-size 50 does not match run"),
         (None, ["--epochs", "1"], "already finished its 1 epochs; pass --epochs N with N above 1"),
+        (None, ["--epochs", "0.5"], "already finished its 1 epochs; pass --epochs N with N above 1"),
         (rewrite_format_version, ["--epochs", "2"], "format version 0"),
         ("move-data", ["--epochs", "2"], "which cannot be loaded now"),
     ],
-    ids=["other-model", "other-batch-size", "nothing-left", "format-version", "data-gone"],
+    ids=["other-model", "other-batch-size", "nothing-left", "part-of-what-is-done", "format-version", "data-gone"],
 )
 def test_a_resume_that_cannot_work_is_one_line_exit_2_and_changes_nothing(
         one_epoch_run, tmp_path, capsys, change, extra, expected):
