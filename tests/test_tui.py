@@ -157,9 +157,10 @@ def test_training_streams_into_charts_grid_jit_panel_and_log(make_app, data_make
             await pilot.press("ctrl+s")
             assert isinstance(app.screen, MainScreen)
             pane = app.main.query_one(RunPane)
-            assert pane.running
-            await wait_for(pilot, lambda: not pane.running, what="the run to finish")
-            assert "Finished" in text_of(pane.query_one("#run-status"))
+            # No check that it is running yet: with the compilation cache warm, a run this
+            # small can be over before the key press returns.
+            await wait_for(pilot, lambda: "Finished" in text_of(pane.query_one("#run-status")), what="the run to finish")
+            assert not pane.running
             assert len(app.main.query_one("#chart-loss", MetricChart).test) == 2
             assert len(app.main.query_one("#chart-accuracy", MetricChart).train) >= 2
             grid = app.main.query_one(PredictionGrid)
