@@ -59,19 +59,14 @@ def trim() -> bool:
 
 
 def make_data(directory: Path, n_train: int = 1000, n_test: int = 200) -> Path:
-    from mnistkit.data import files, idx
+    from mnistkit.data import files
 
-    directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    arrays = {
-        files.TRAIN_IMAGES: rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        files.TRAIN_LABELS: np.arange(n_train) % 10,
-        files.TEST_IMAGES: rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        files.TEST_LABELS: np.arange(n_test) % 10,
-    }
-    for spec, array in arrays.items():
-        idx.write_idx(directory / spec.name, array)
-    return directory
+    return files.write_dir(
+        directory,
+        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), np.arange(n_train) % 10,
+        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), np.arange(n_test) % 10,
+    )
 
 
 @contextmanager

@@ -439,12 +439,13 @@ def train(
         mesh = jax.sharding.Mesh(np.array(devices), ("data",))
         replicated = NamedSharding(mesh, PartitionSpec())
         batch_sharding = NamedSharding(mesh, PartitionSpec("data"))
-    put = (lambda x: jax.device_put(x, replicated)) if replicated else (lambda x: jax.device_put(x, devices[0]))
     if jax.process_count() > 1:
         from mnistkit.distributed import replicate
 
         # Each process holds the same host copy; device_put would compare them across processes first.
         put = partial(replicate, sharding=replicated)
+    else:
+        put = partial(jax.device_put, device=replicated or devices[0])
 
     smoothing, traces = settings.label_smoothing, TraceLog()
     low = dtype_named(settings.dtype)

@@ -43,23 +43,17 @@ def data_make_idx_dir(tmp_path: Path) -> Callable[..., Path]:
     ``make(name="idx", n_train=64, n_test=20, seed=0, gz=True)`` returns the
     directory. Labels cycle through 0-9; pixels are random.
     """
-    from mnistkit.data import files, idx
+    from mnistkit.data import files
 
     def make(name: str = "idx", n_train: int = 64, n_test: int = 20, seed: int = 0,
              gz: bool = True) -> Path:
-        directory = tmp_path / name
-        directory.mkdir(parents=True)
         rng = np.random.default_rng(seed)
-        arrays = {
-            files.TRAIN_IMAGES: rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-            files.TRAIN_LABELS: np.arange(n_train) % 10,
-            files.TEST_IMAGES: rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-            files.TEST_LABELS: np.arange(n_test) % 10,
-        }
-        for spec, array in arrays.items():
-            filename = spec.name if gz else spec.name.removesuffix(".gz")
-            idx.write_idx(directory / filename, array)
-        return directory
+        return files.write_dir(
+            tmp_path / name,
+            rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), np.arange(n_train) % 10,
+            rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), np.arange(n_test) % 10,
+            gz=gz,
+        )
 
     return make
 

@@ -18,6 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from tests.test_engine import bars
+
 RUN = ["--data", "idx", "--model", "mlp", "--batch-size", "32", "--epochs", "1", "--seed", "0", "--metric", "ece"]
 """ece reads every test image's logits on the host: they must come back from the processes' mesh too."""
 
@@ -29,24 +31,10 @@ def free_port() -> int:
 
 
 def write_bars(directory: Path, n_train: int = 512, n_test: int = 100) -> Path:
-    """Small learnable digits: class c is a bright vertical bar at column 2c+3, on noise."""
-    from mnistkit.data import files, idx
+    """Small learnable digits (``test_engine.bars``) as the four IDX files."""
+    from mnistkit.data import files
 
-    rng = np.random.default_rng(0)
-
-    def bars(n):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for i, c in enumerate(labels):
-            images[i, 4:24, 2 * c + 3: 2 * c + 6] = 220
-        return images, labels
-
-    directory.mkdir(parents=True)
-    (train_x, train_y), (test_x, test_y) = bars(n_train), bars(n_test)
-    for spec, array in {files.TRAIN_IMAGES: train_x, files.TRAIN_LABELS: train_y,
-                        files.TEST_IMAGES: test_x, files.TEST_LABELS: test_y}.items():
-        idx.write_idx(directory / spec.name, array)
-    return directory
+    return files.write_dir(directory, *bars(n_train, 0), *bars(n_test, 1))
 
 
 def environment(home: Path, devices: int) -> dict[str, str]:

@@ -31,17 +31,12 @@ STEPS_PER_EPOCH = 5
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     """The four IDX files with 500 train and 100 test random digits."""
-    directory = tmp_path_factory.mktemp("tiny-idx")
     rng = np.random.default_rng(0)
-    arrays = {
-        files.TRAIN_IMAGES: rng.integers(0, 256, (500, 28, 28), dtype=np.uint8),
-        files.TRAIN_LABELS: np.arange(500) % 10,
-        files.TEST_IMAGES: rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
-        files.TEST_LABELS: np.arange(100) % 10,
-    }
-    for spec, array in arrays.items():
-        idx.write_idx(directory / spec.name, array)
-    return directory
+    return files.write_dir(
+        tmp_path_factory.mktemp("tiny-idx"),
+        rng.integers(0, 256, (500, 28, 28), dtype=np.uint8), np.arange(500) % 10,
+        rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), np.arange(100) % 10,
+    )
 
 
 def run_args(tiny: Path, out: Path, epochs: int = 3, *extra: str) -> list[str]:
@@ -463,13 +458,12 @@ def test_resume_with_more_epochs_extends_a_finished_run_finding_its_data_where_i
 
 
 def test_resume_refuses_other_data_under_the_same_name(one_epoch_run, tmp_path, capsys):
-    other = tmp_path / "other"
-    other.mkdir()
     rng = np.random.default_rng(1)
-    idx.write_idx(other / files.TRAIN_IMAGES.name, rng.integers(0, 256, (500, 28, 28), dtype=np.uint8))
-    idx.write_idx(other / files.TRAIN_LABELS.name, np.arange(500) % 10)
-    idx.write_idx(other / files.TEST_IMAGES.name, rng.integers(0, 256, (100, 28, 28), dtype=np.uint8))
-    idx.write_idx(other / files.TEST_LABELS.name, np.arange(100) % 10)
+    other = files.write_dir(
+        tmp_path / "other",
+        rng.integers(0, 256, (500, 28, 28), dtype=np.uint8), np.arange(500) % 10,
+        rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), np.arange(100) % 10,
+    )
     capsys.readouterr()
     assert main(["run", "--resume", str(one_epoch_run), "--epochs", "2", "--data-dir", str(other)]) == 2
     assert "is different; point --data-dir" in error_lines(capsys)[0]

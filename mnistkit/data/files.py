@@ -119,6 +119,24 @@ def verify_dir(directory: str | os.PathLike, specs: Sequence[MnistFile] = FILES)
         verify_file(directory / spec.name, spec)
 
 
+def write_dir(directory: str | os.PathLike, train_images, train_labels, test_images, test_labels,
+              *, gz: bool = True) -> Path:
+    """Write four arrays as a folder in the original MNIST layout (names, IDX format); return the folder.
+
+    For data made up in tests and benchmarks: ``mnistkit run --data idx
+    --data-dir DIR`` reads it like the real files. ``gz=False`` writes the
+    names without ``.gz``, uncompressed.
+    """
+    from mnistkit.data import idx
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = (train_images, train_labels, test_images, test_labels)
+    for spec, array in zip(FILES, arrays, strict=True):
+        idx.write_idx(directory / (spec.name if gz else spec.name.removesuffix(".gz")), array)
+    return directory
+
+
 def is_original(directory: str | os.PathLike) -> bool:
     """True when ``directory`` passes :func:`verify_dir` (sizes first, so usually cheap)."""
     directory = Path(directory)
