@@ -15,9 +15,9 @@ import jax
 from flax import nnx
 
 from mnistkit.hookspecs import hookimpl
-from mnistkit.layers import avg_pool_2x2
-from mnistkit.layers import conv as make_conv
-from mnistkit.layers import resolve_conv
+from mnistkit.engine.layers import avg_pool_2x2
+from mnistkit.engine.layers import conv as make_conv
+from mnistkit.engine.layers import resolve_conv
 from mnistkit.specs import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 
 _avg_pool = partial(nnx.avg_pool, window_shape=(2, 2), strides=(2, 2))
@@ -32,7 +32,7 @@ class TutorialCNN(nnx.Module):
     28x28 image shrinks to 14x14 and then 7x7 while the channels grow to 32 and
     then 64. The 7*7*64 features feed a 256-unit hidden layer and the 10 logits.
     ``conv="patches"`` computes the same convolutions as matrix products over
-    image patches (same parameters; see ``mnistkit.layers``), which also lets
+    image patches (same parameters; see ``mnistkit.engine.layers``), which also lets
     the engine fuse several steps into one call on a CPU; ``"auto"``, the
     default, picks it on a CPU and Flax's ``nnx.Conv`` (``"xla"``) elsewhere.
     """

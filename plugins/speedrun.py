@@ -6,8 +6,8 @@ import jax
 from flax import nnx
 
 from mnistkit.hookspecs import hookimpl
-from mnistkit.layers import conv as make_conv
-from mnistkit.layers import max_pool_2x2, resolve_conv
+from mnistkit.engine.layers import conv as make_conv
+from mnistkit.engine.layers import max_pool_2x2, resolve_conv
 from mnistkit.specs import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081

@@ -18,8 +18,8 @@ import optax
 import pytest
 from flax import nnx
 
-from mnistkit import checkpoints as ck
-from mnistkit.engine import Snapshot
+from mnistkit.runs import checkpoints as ck
+from mnistkit.engine.loop import Snapshot
 from mnistkit.errors import ConfigError, DataError, OutputError
 from mnistkit_plugins.models import MLP, BatchNormCNN
 
@@ -214,8 +214,8 @@ def test_stopping_right_after_a_save_does_not_rewrite_the_checkpoint(tmp_path):
 CRASHER = textwrap.dedent("""
     import sys
     import numpy as np
-    from mnistkit import checkpoints as ck
-    from mnistkit.engine import Snapshot
+    from mnistkit.runs import checkpoints as ck
+    from mnistkit.engine.loop import Snapshot
 
     def state(epoch):
         return {0: {"w": np.full(2_000_000, epoch, np.float32)}, 1: {"count": np.int32(epoch)}}

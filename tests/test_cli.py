@@ -149,7 +149,7 @@ def test_json_mode_prints_one_event_per_line_schema_first(tmp_path):
     result = mnistkit("run", "--data", "sample", "--epochs", "1", "--batch-size", "200", "--json", "--out", "runs", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert lines[0] == {"event": "Schema", "schema": "mnistkit.events", "version": 1}
+    assert lines[0] == {"event": "Schema", "schema": "mnistkit.engine.events", "version": 1}
     kinds = [line["event"] for line in lines]
     assert kinds[1] == "RunStarted" and kinds[-1] == "Finished"
     assert {"Progress", "EpochEnd", "Evaluation", "Predictions"} <= set(kinds)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from mnistkit.digits import digit_lines, prediction_grid, prediction_grid_text
+from mnistkit.report.digits import digit_lines, prediction_grid, prediction_grid_text
 
 
 def vertical_bar() -> np.ndarray:

@@ -96,8 +96,8 @@ def trained_params(run_dir: Path) -> list[np.ndarray]:
     import jax
     from flax import nnx
 
-    from mnistkit.plugins import load_registry
-    from mnistkit.predict import load_trained
+    from mnistkit.host.registry import load_registry
+    from mnistkit.runs.trained import load_trained
 
     model = load_trained(run_dir, load_registry([], [])).model
     return [np.asarray(leaf) for leaf in jax.tree.leaves(nnx.state(model, nnx.Param))]

@@ -7,8 +7,8 @@ import optax
 import pytest
 from flax import nnx
 
-from mnistkit import engine
-from mnistkit import events as ev
+from mnistkit.engine import loop as engine
+from mnistkit.engine import events as ev
 from mnistkit_plugins.models import TutorialCNN
 
 
@@ -235,7 +235,7 @@ def test_a_fractional_run_stopped_inside_its_part_epoch_resumes_to_the_same_end(
 
 
 def test_epoch_lengths_split_a_run_into_whole_and_part_epochs():
-    from mnistkit.runner import epoch_lengths
+    from mnistkit.runs.config import epoch_lengths
 
     assert epoch_lengths(2, 100) == [100, 100]
     assert epoch_lengths(2.5, 100) == [100, 100, 50]

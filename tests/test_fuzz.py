@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 from mnistkit.data import idx
 from mnistkit.errors import ConfigError, DataError
-from mnistkit.lessons import FRONT_MATTER_KEYS, parse_lesson
+from mnistkit.curriculum.lessons import FRONT_MATTER_KEYS, parse_lesson
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -153,7 +153,7 @@ pictures = st.sampled_from([np.uint8, np.int16, np.float32, np.float64, np.bool_
 @FUZZ
 @given(picture=pictures)
 def test_any_npy_array_becomes_an_mnist_digit_or_a_data_error(tmp_path, picture):
-    from mnistkit.predict import load_digit
+    from mnistkit.runs.trained import load_digit
 
     path = tmp_path / "fuzz.npy"
     np.save(path, picture)
@@ -171,7 +171,7 @@ def test_an_mnist_digit_drawn_large_dark_on_light_comes_back_like_itself(tmp_pat
     from PIL import Image
 
     from mnistkit.data.sources import load_sample
-    from mnistkit.predict import load_digit
+    from mnistkit.runs.trained import load_digit
 
     original = load_sample().test_images[0]
     large = 255 - np.kron(original, np.ones((5, 5), np.uint8))  # 140x140, black ink on white
@@ -189,7 +189,7 @@ def test_an_mnist_digit_drawn_large_dark_on_light_comes_back_like_itself(tmp_pat
 
 def test_a_blank_picture_is_a_data_error(tmp_path):
     np.save(tmp_path / "blank.npy", np.full((20, 20), 7.0))
-    from mnistkit.predict import load_digit
+    from mnistkit.runs.trained import load_digit
 
     with pytest.raises(DataError, match="blank.npy is blank"):
         load_digit(tmp_path / "blank.npy")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from mnistkit.layers import PatchConv, conv
+from mnistkit.engine.layers import PatchConv, conv
 
 
 @pytest.mark.parametrize(("kernel", "cin", "cout"), [((3, 3), 1, 4), ((3, 3), 5, 7), ((5, 5), 1, 24), ((4, 4), 3, 5), ((2, 3), 2, 3)])
@@ -46,7 +46,7 @@ def test_patch_conv_uses_flax_conv_in_eval_mode_with_the_same_result():
 
 
 def test_max_pool_2x2_matches_flax_max_pool_and_its_gradient():
-    from mnistkit.layers import max_pool_2x2
+    from mnistkit.engine.layers import max_pool_2x2
 
     x = jax.random.normal(jax.random.key(3), (2, 8, 8, 3))
     reference = lambda v: nnx.max_pool(v, window_shape=(2, 2), strides=(2, 2))
@@ -57,14 +57,14 @@ def test_max_pool_2x2_matches_flax_max_pool_and_its_gradient():
 
 
 def test_avg_pool_2x2_matches_flax_avg_pool():
-    from mnistkit.layers import avg_pool_2x2
+    from mnistkit.engine.layers import avg_pool_2x2
 
     x = jax.random.normal(jax.random.key(4), (2, 8, 8, 3))
     np.testing.assert_allclose(avg_pool_2x2(x), nnx.avg_pool(x, window_shape=(2, 2), strides=(2, 2)), rtol=1e-6)
 
 
 def test_auto_picks_patches_on_a_cpu_and_plain_conv_elsewhere(monkeypatch):
-    from mnistkit import layers
+    from mnistkit.engine import layers
 
     assert isinstance(conv("auto", 1, 2, (3, 3), rngs=nnx.Rngs(0)), PatchConv)  # the test suite runs on a CPU
     monkeypatch.setattr(layers.jax, "default_backend", lambda: "gpu")

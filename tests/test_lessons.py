@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mnistkit import stages
+from mnistkit.curriculum import stages
 from mnistkit.errors import ConfigError
-from mnistkit.lessons import (
+from mnistkit.curriculum.lessons import (
     ProgressStore,
     get_lesson,
     hide_answers,
@@ -221,7 +221,7 @@ def test_next_lesson_follows_the_order_and_ends():
 
 
 def test_plugin_lessons_come_from_the_registry_with_their_plugin():
-    from mnistkit.plugins import load_registry
+    from mnistkit.host.registry import load_registry
 
     problems: list[str] = []
     found = load_plugin_lessons(load_registry(), problems)
@@ -275,7 +275,7 @@ def test_importing_lessons_stays_cheap():
     import subprocess
     import sys
 
-    code = ("import sys, mnistkit.lessons, mnistkit.lesson_code, mnistkit.stages; "
+    code = ("import sys, mnistkit.curriculum.lessons, mnistkit.curriculum.lesson_code, mnistkit.curriculum.stages; "
             "print([m for m in ('jax', 'flax', 'tensorflow', 'numpy', 'rich') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

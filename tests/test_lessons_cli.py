@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from mnistkit.cli import main
-from mnistkit.lessons import ProgressStore, load_curriculum
+from mnistkit.curriculum.lessons import ProgressStore, load_curriculum
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,8 @@
 import pytest
 
 from mnistkit.errors import ConfigError
-from mnistkit.lesson_code import Check, LessonCodeFailure, code_blocks, run_lesson_code, steps
-from mnistkit.lessons import lessons_dir, load_curriculum, load_lessons, parse_lesson
+from mnistkit.curriculum.lesson_code import Check, LessonCodeFailure, code_blocks, run_lesson_code, steps
+from mnistkit.curriculum.lessons import lessons_dir, load_curriculum, load_lessons, parse_lesson
 
 HEAD = "---\nid: demo\ntitle: Demo\norder: 1\nminutes: 1\n---\n"
 

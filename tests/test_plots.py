@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistkit.plots import plot_curves, plot_predictions
+from mnistkit.report.plots import plot_curves, plot_predictions
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -35,7 +35,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_importing_plots_does_not_import_matplotlib() -> None:
-    code = "import sys, mnistkit.plots; print('matplotlib' in sys.modules)"
+    code = "import sys, mnistkit.report.plots; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

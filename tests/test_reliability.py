@@ -20,10 +20,10 @@ import jax
 import numpy as np
 import pytest
 
-from mnistkit import checkpoints as ck
+from mnistkit.runs import checkpoints as ck
 from mnistkit.cli import main
 from mnistkit.data import files, idx
-from mnistkit.interrupts import StopRequest
+from mnistkit.runs.interrupts import StopRequest
 
 STEPS_PER_EPOCH = 5
 
@@ -60,9 +60,9 @@ def status(run_dir: Path) -> str:
 
 def saved_state(run_dir: Path):
     """The newest checkpoint of ``run_dir``, read the way ``--resume`` reads it."""
-    from mnistkit.plugins import load_registry
-    from mnistkit.resume import run_config
-    from mnistkit.runner import build_model, build_optimizer
+    from mnistkit.host.registry import load_registry
+    from mnistkit.runs.resume import run_config
+    from mnistkit.runs.config import build_model, build_optimizer
 
     config = run_config(run_dir)
     registry = load_registry()

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mnistkit.errors import OutputError
-from mnistkit.events import (
+from mnistkit.engine.events import (
     Compiled,
     EpochEnd,
     Evaluation,
@@ -26,7 +26,7 @@ from mnistkit.events import (
     RunStarted,
     history_row,
 )
-from mnistkit.rundir import RunRecorder, default_run_dir, write_atomic
+from mnistkit.runs.folder import RunRecorder, default_run_dir, write_atomic
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CONFIG = {"model": "cnn", "epochs": 2, "batch_size": 32, "learning_rate": 0.005}

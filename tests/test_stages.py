@@ -3,10 +3,10 @@
 import pytest
 from rich.console import Console
 
-from mnistkit import events as ev
-from mnistkit import stages
+from mnistkit.engine import events as ev
+from mnistkit.curriculum import stages
 from mnistkit.errors import ConfigError
-from mnistkit.stages import Note, StageContext, StageSettings, plan, reset, run_stage
+from mnistkit.curriculum.stages import Note, StageContext, StageSettings, plan, reset, run_stage
 
 
 def short(tmp_path, **changes) -> StageSettings:

@@ -1,7 +1,7 @@
 """Shared pieces for the TUI tests: a tiny plugin, a small curriculum, fixed run events.
 
 Everything here is real mnistkit objects: the plugin is loaded by the real
-plugin host from a file, the lessons are parsed by ``mnistkit.lessons``, and
+plugin host from a file, the lessons are parsed by ``mnistkit.curriculum.lessons``, and
 the events are the engine's own dataclasses, so the tests drive the app the
 way a user's installation would, only smaller and faster.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistkit import events as ev
-from mnistkit.lessons import parse_lesson
-from mnistkit.plugins import ENTRY_POINT_GROUP, load_registry
-from mnistkit.tui.curriculum import Curriculum
+from mnistkit.engine import events as ev
+from mnistkit.curriculum.lessons import parse_lesson
+from mnistkit.host.registry import ENTRY_POINT_GROUP, load_registry
+from mnistkit.curriculum.loader import Curriculum
 
 TINY_PLUGIN = '''\
 """A test plugin: a small MLP that compiles in a moment, and plain SGD."""

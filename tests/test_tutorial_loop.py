@@ -5,8 +5,9 @@ import numpy as np
 import optax
 from flax import nnx
 
-from mnistkit import engine, tutorial_loop
-from mnistkit import events as ev
+from mnistkit.engine import loop as engine
+from mnistkit.engine import tutorial as tutorial_loop
+from mnistkit.engine import events as ev
 from mnistkit.data import MnistArrays
 from mnistkit_plugins.models import TutorialCNN
 from tests.test_engine import bars

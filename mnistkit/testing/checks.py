@@ -44,7 +44,7 @@ __all__ = ["CHECKS", "Target", "applies"]
 def check_lesson(target: Target) -> None:
     """The lesson file exists and parses as a lesson (front matter, a title) with a body."""
     from mnistkit.errors import MnistkitError
-    from mnistkit.lessons import parse_lesson
+    from mnistkit.curriculum.lessons import parse_lesson
 
     path = target.lesson
     require(path is not None and path.is_file(), target, f"its lesson {target.spec.lesson!r} does not exist")

@@ -25,10 +25,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from mnistkit import events as ev
-from mnistkit.runner import RunConfig
-from mnistkit.tui import curriculum as lessons
-from mnistkit.tui.curriculum import CURRENT, DONE
+from mnistkit.engine import events as ev
+from mnistkit.runs.config import RunConfig
+from mnistkit.curriculum import loader as lessons
+from mnistkit.curriculum.loader import CURRENT, DONE
 from mnistkit.tui.screens.main import MainScreen
 from mnistkit.tui.training import StageDone, run_events, run_stage_into, stage_settings
 
@@ -205,7 +205,7 @@ class MnistkitApp(App[None]):
         if lesson is None or not lesson.stage:
             self.notify("This lesson has no stage to run. Press t to choose a model and train it.")
             return
-        from mnistkit import stages
+        from mnistkit.curriculum import stages
 
         settings = stage_settings(self._config_for(lesson))
         if self._stages is None or self._stages.settings != settings:

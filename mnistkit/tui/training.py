@@ -3,7 +3,7 @@
 No Textual here. The app's worker thread iterates ``run_events`` (or calls
 ``run_stage_into``) and posts each item to the screen; everything slow
 (loading data, building the model, JAX) happens inside, in whichever thread
-calls it. The items are the engine's events (``mnistkit.events``), what a
+calls it. The items are the engine's events (``mnistkit.engine.events``), what a
 stage shows, and the few notices below that only the TUI needs. A training
 run is assembled as ``mnistkit run`` assembles it. Neither ever raises: errors
 end the stream with ``events.Failed``.
@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnistkit import events as ev
+from mnistkit.engine import events as ev
 from mnistkit.errors import MnistkitError
-from mnistkit.runner import RunConfig
+from mnistkit.runs.config import RunConfig
 
 PROGRESS_EVERY = 10
 """Steps between the engine's Progress events, so the charts move several times a second."""
@@ -58,11 +58,12 @@ def run_events(config: RunConfig, registry, should_stop: Callable[[], bool], out
 
 
 def _events(config: RunConfig, registry, should_stop: Callable[[], bool], out: str) -> Iterator[object]:
-    from mnistkit import engine, tutorial_loop
-    from mnistkit.checkpoints import Checkpoints, run_meta
-    from mnistkit.rundir import RunRecorder, default_run_dir
+    from mnistkit.engine import loop as engine
+    from mnistkit.engine import tutorial as tutorial_loop
+    from mnistkit.runs.checkpoints import Checkpoints, run_meta
+    from mnistkit.runs.folder import RunRecorder, default_run_dir
     from mnistkit.data import load_mnist
-    from mnistkit.runner import (
+    from mnistkit.runs.config import (
         build_model, build_optimizer, check_batch_fits, check_numbers, enable_compilation_cache, learning_rate_for,
     )
 
@@ -135,7 +136,7 @@ class _Stopped(Exception):
 
 def stage_settings(config: RunConfig):
     """The lesson stages' settings taken from the run configuration chosen in the form."""
-    from mnistkit.stages import StageSettings
+    from mnistkit.curriculum.stages import StageSettings
 
     return StageSettings(data=config.data, data_dir=config.data_dir, model=config.model, optimizer=config.optimizer,
                          learning_rate=config.learning_rate, batch_size=config.batch_size, epochs=config.epochs,
@@ -143,14 +144,14 @@ def stage_settings(config: RunConfig):
 
 
 def run_stage_into(ctx, name: str, emit: Callable[[object], None], should_stop: Callable[[], bool]) -> None:
-    """Run lesson stage ``name`` (after what it needs) with ``mnistkit.stages``; everything goes to ``emit``.
+    """Run lesson stage ``name`` (after what it needs) with ``mnistkit.curriculum.stages``; everything goes to ``emit``.
 
     ``emit`` receives what the stage shows (text, rich renderables,
     ``stages.Note``, and the engine's events from the ``train`` stage), then
     ``StageDone``, ``events.Failed`` or, if ``should_stop`` turned True while
     the stage was showing something, ``events.Interrupted``. Nothing is raised.
     """
-    from mnistkit import stages
+    from mnistkit.curriculum import stages
 
     where = ev.Interrupted(epoch=0, step=0, history=())
 

@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane, Tree
 
-from mnistkit.lessons import Lesson
+from mnistkit.curriculum.lessons import Lesson
 from mnistkit.tui.widgets.lesson_view import LessonView
 from mnistkit.tui.widgets.run_pane import RunPane
 from mnistkit.tui.widgets.sidebar import LessonTree

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from mnistkit.tui.curriculum import Curriculum
+from mnistkit.curriculum.loader import Curriculum
 
 KINDS = (("model", "models"), ("optimizer", "optimizers"), ("metric", "metrics"))
 

@@ -22,9 +22,9 @@ from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Sele
 
 from mnistkit.data import SOURCES, data_status
 from mnistkit.errors import ConfigError, MnistkitError
-from mnistkit.runner import SCHEDULES, RunConfig, check_numbers
+from mnistkit.runs.config import SCHEDULES, RunConfig, check_numbers
 from mnistkit.specs import parse_options
-from mnistkit.tui.curriculum import Curriculum
+from mnistkit.curriculum.loader import Curriculum
 
 BUILTIN_METRICS = ("accuracy", "loss")
 """Always computed by the engine, so not offered as choices."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from mnistkit import events as ev
+from mnistkit.engine import events as ev
 
 
 class JitPanel(Static):

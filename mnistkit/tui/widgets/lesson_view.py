@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 
-from mnistkit.lessons import Lesson, hide_answers
-from mnistkit.tui.curriculum import DONE
+from mnistkit.curriculum.lessons import Lesson, hide_answers
+from mnistkit.curriculum.loader import DONE
 
 FOLDED = "*(answer folded below)*"
 

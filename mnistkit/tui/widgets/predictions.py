@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from mnistkit import events as ev
-from mnistkit.digits import prediction_grid
+from mnistkit.engine import events as ev
+from mnistkit.report.digits import prediction_grid
 
 CELL_WIDTH = 16
 """A digit's 14 columns plus the grid's 2-column gap."""

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
 
-from mnistkit import events as ev
+from mnistkit.engine import events as ev
 
 
 def _clock(seconds: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Tree
 
-from mnistkit.tui.curriculum import CURRENT, DONE, NOT_STARTED, Curriculum, Progress
+from mnistkit.curriculum.loader import CURRENT, DONE, NOT_STARTED, Curriculum, Progress
 
 MARKS = {DONE: ("✓", "green"), CURRENT: ("▶", "bold"), NOT_STARTED: ("·", "dim")}
 

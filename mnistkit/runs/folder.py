@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from mnistkit.errors import OutputError
-from mnistkit.events import (
+from mnistkit.engine.events import (
     Compiled,
     EpochEnd,
     Evaluation,
@@ -319,7 +319,7 @@ class RunRecorder:
             self._warn(f"TensorBoard logging stopped: {err}")
 
     def _write_pictures(self) -> None:
-        from mnistkit import plots
+        from mnistkit.report import plots
 
         try:
             if self.history:

@@ -1,6 +1,6 @@
 """The lessons in a plain terminal: ``mnistkit lessons`` and ``mnistkit lesson show/run/reset``.
 
-A consumer of ``mnistkit.lessons`` (files, progress) and ``mnistkit.stages``
+A consumer of ``mnistkit.curriculum.lessons`` (files, progress) and ``mnistkit.curriculum.stages``
 (runnable stages), like the TUI. Nothing here is imported by ``mnistkit
 --help``; rich is imported by the callers' console.
 """
@@ -11,8 +11,8 @@ from typing import Any
 
 from rich.console import Console
 
-from mnistkit import lessons as lessons_module
-from mnistkit.lessons import Lesson, ProgressStore
+from mnistkit.curriculum import lessons as lessons_module
+from mnistkit.curriculum.lessons import Lesson, ProgressStore
 
 _MARKS = {"done": "[green]✓ done[/]", "current": "[yellow]▶ current[/]", "not started": "[dim]·[/]"}
 
@@ -93,11 +93,11 @@ class TerminalEmitter:
         self.view = None
 
     def __call__(self, item: Any) -> None:
-        from mnistkit import events as ev
-        from mnistkit.stages import Note
+        from mnistkit.engine import events as ev
+        from mnistkit.curriculum.stages import Note
 
         if isinstance(item, ev.RunStarted):
-            from mnistkit.console import ConsoleView
+            from mnistkit.report.terminal import ConsoleView
 
             self.view = ConsoleView(self.console, self.epochs).__enter__()
         if self.view is not None and isinstance(item, ev.Event):
@@ -119,7 +119,7 @@ class TerminalEmitter:
 
 def run_lesson(console: Console, lesson_id: str, store: ProgressStore, settings) -> int:
     """Run the lesson's stage (and what it needs) with live output; mark the lesson done."""
-    from mnistkit import stages
+    from mnistkit.curriculum import stages
 
     lesson = lessons_module.get_lesson(lesson_id)
     if not lesson.stage:
@@ -147,7 +147,7 @@ def _with_plugin_of(lesson: Lesson, settings):
 
     if not lesson.is_plugin_lesson or (settings.model is not None and settings.optimizer is not None):
         return settings
-    from mnistkit.plugins import load_registry
+    from mnistkit.host.registry import load_registry
 
     registry = load_registry()
     mine = [key for key, path in registry.lessons.items() if Path(path).resolve() == Path(lesson.path).resolve()]
@@ -161,7 +161,7 @@ def _with_plugin_of(lesson: Lesson, settings):
 
 def reset_lesson(console: Console, lesson_id: str, store: ProgressStore, settings) -> int:
     """Mark the lesson not started and forget its stage's saved results."""
-    from mnistkit import stages
+    from mnistkit.curriculum import stages
 
     lesson = lessons_module.get_lesson(lesson_id)
     store.mark(lesson.id, "not started")

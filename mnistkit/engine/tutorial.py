@@ -4,7 +4,7 @@ This is the shape the Flax MNIST tutorial teaches: a ``tf.data`` pipeline on
 the host feeds one batch at a time to an ``nnx.jit``-compiled train step that
 updates the model in place. It keeps the tutorial's fixes (metrics from the
 same forward pass, a fresh shuffle per epoch, every test image scored) and
-yields the same events as ``mnistkit.engine.train``, so the CLI, run folders
+yields the same events as ``mnistkit.engine.loop.train``, so the CLI, run folders
 and TUI work unchanged. It is slower than the default engine: every batch is
 prepared by TensorFlow and copied to the device, and ``nnx.jit`` checks the
 model's structure on every call.
@@ -23,9 +23,9 @@ import numpy as np
 import optax
 from flax import nnx
 
-from mnistkit.engine import Settings, Snapshot, _floats, _reports, epoch_order, loss_fn, metrics_type
+from mnistkit.engine.loop import Settings, Snapshot, _floats, _reports, epoch_order, loss_fn, metrics_type
 from mnistkit.errors import ConfigError
-from mnistkit.events import (
+from mnistkit.engine.events import (
     Compiled,
     EpochEnd,
     Evaluation,

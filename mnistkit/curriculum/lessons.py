@@ -15,7 +15,7 @@ that starts with a front-matter block::
 and has a ``## Check yourself`` section of numbered questions, each ending
 with its answer in ``*(...)*``. ``lessons/README.md`` is the guide for lesson
 authors, including the conventions for code blocks that the test suite runs
-(see ``mnistkit.lesson_code``).
+(see ``mnistkit.curriculum.lesson_code``).
 
 Importing this module is cheap: the standard library only.
 """
@@ -59,7 +59,7 @@ class Lesson:
     id: str
     title: str
     order: int
-    stage: str | None  # id of the runnable stage (see mnistkit.stages), or None
+    stage: str | None  # id of the runnable stage (see mnistkit.curriculum.stages), or None
     minutes: int
     prerequisites: tuple[str, ...]
     body: str  # markdown without the front matter
@@ -351,7 +351,7 @@ class ProgressStore:
 
     def _write(self, data: dict[str, Any]) -> None:
         from mnistkit.errors import OutputError
-        from mnistkit.rundir import write_atomic
+        from mnistkit.runs.folder import write_atomic
 
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

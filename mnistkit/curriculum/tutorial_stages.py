@@ -1,7 +1,7 @@
 """The tutorial's stages, one per lesson: what ``mnistkit lesson run ID`` and the TUI run.
 
 Each function receives the shared ``StageContext`` and an ``emit`` callback
-(see ``mnistkit.stages`` for what may be emitted) and returns plain values.
+(see ``mnistkit.curriculum.stages`` for what may be emitted) and returns plain values.
 They are registered, in the order of the lessons, by the ``stage`` decorator.
 """
 
@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from typing import Any
 
-from mnistkit.stages import Emit, Note, StageContext, learning_rate, plugin_registry, save_training, stage
+from mnistkit.curriculum.stages import Emit, Note, StageContext, learning_rate, plugin_registry, save_training, stage
 
 
 @contextmanager
@@ -29,7 +29,7 @@ def _logits(model, images):
     """The model's logits for uint8 ``images``, through a compiled forward pass."""
     from flax import nnx
 
-    from mnistkit.engine import scale
+    from mnistkit.engine.loop import scale
 
     global _compiled_forward
     if _compiled_forward is None:
@@ -71,7 +71,7 @@ def _data(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     from rich.text import Text
 
     from mnistkit.data import load_mnist
-    from mnistkit.digits import digit_lines
+    from mnistkit.report.digits import digit_lines
 
     s = ctx.settings
     data = load_mnist(s.data, s.data_dir, notify=lambda message: emit(Note(message)))
@@ -132,7 +132,7 @@ def _model(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import jax.numpy as jnp
     from flax import nnx
 
-    from mnistkit.runner import build_model
+    from mnistkit.runs.config import build_model
 
     s = ctx.settings
     spec = plugin_registry(ctx).model(s.model_name)
@@ -169,7 +169,7 @@ def _forward(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import numpy as np
     from rich.text import Text
 
-    from mnistkit.digits import digit_lines
+    from mnistkit.report.digits import digit_lines
 
     images, labels = ctx.data.test_images[:5], ctx.data.test_labels[:5]
     which = "trained" if ctx.trained is not None else "untrained"
@@ -200,7 +200,7 @@ def _metrics(ctx: StageContext, emit: Emit) -> dict[str, Any]:
 
     import optax
 
-    from mnistkit.engine import Metrics
+    from mnistkit.engine.loop import Metrics
 
     n = min(1000, len(ctx.data.test_labels))
     labels = ctx.data.test_labels[:n]
@@ -224,7 +224,7 @@ def _optimizer(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import jax
     from flax import nnx
 
-    from mnistkit.runner import build_optimizer
+    from mnistkit.runs.config import build_optimizer
 
     s = ctx.settings
     spec = plugin_registry(ctx).optimizer(s.optimizer_name)
@@ -245,7 +245,7 @@ def _train_step(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import numpy as np
     from flax import nnx
 
-    from mnistkit.engine import loss_fn, scale
+    from mnistkit.engine.loop import loss_fn, scale
 
     s, data = ctx.settings, ctx.data
     model, optimizer = nnx.clone((ctx.model, ctx.optimizer))
@@ -284,7 +284,7 @@ def _evaluate(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import optax
     from flax import nnx
 
-    from mnistkit.engine import Metrics, scale
+    from mnistkit.engine.loop import Metrics, scale
 
     s, data = ctx.settings, ctx.data
     which = "trained" if ctx.trained is not None else "untrained"
@@ -314,7 +314,7 @@ def _seeds(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import numpy as np
     from flax import nnx
 
-    from mnistkit.runner import build_model
+    from mnistkit.runs.config import build_model
 
     s = ctx.settings
     spec = plugin_registry(ctx).model(s.model_name)
@@ -339,8 +339,8 @@ def _seeds(ctx: StageContext, emit: Emit) -> dict[str, Any]:
 def _train(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     from flax import nnx
 
-    from mnistkit import engine
-    from mnistkit import events as ev
+    from mnistkit.engine import loop as engine
+    from mnistkit.engine import events as ev
 
     s = ctx.settings
     trained = nnx.clone(ctx.model)
@@ -363,7 +363,7 @@ def _train(ctx: StageContext, emit: Emit) -> dict[str, Any]:
 
 @stage("curves", "plot the learning curves", requires=("train",))
 def _curves(ctx: StageContext, emit: Emit) -> dict[str, Any]:
-    from mnistkit.plots import plot_curves
+    from mnistkit.report.plots import plot_curves
 
     table = _table("epoch", "train loss", "train acc", "test loss", "test acc", title="Per epoch")
     for row in ctx.history:
@@ -381,9 +381,9 @@ def _curves(ctx: StageContext, emit: Emit) -> dict[str, Any]:
 def _predict(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import numpy as np
 
-    from mnistkit import events as ev
-    from mnistkit.digits import prediction_grid
-    from mnistkit.plots import plot_predictions
+    from mnistkit.engine import events as ev
+    from mnistkit.report.digits import prediction_grid
+    from mnistkit.report.plots import plot_predictions
 
     images, labels = ctx.data.test_images[:25], ctx.data.test_labels[:25]
     with _eval_mode(ctx.trained) as model:

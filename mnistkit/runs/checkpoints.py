@@ -46,7 +46,7 @@ from mnistkit.errors import ConfigError, DataError, OutputError
 
 if TYPE_CHECKING:
     from mnistkit.data import MnistArrays
-    from mnistkit.engine import Snapshot
+    from mnistkit.engine.loop import Snapshot
 
 FORMAT_VERSION = 1
 """Bumped whenever a checkpoint of the previous version can no longer be resumed."""
@@ -231,7 +231,7 @@ class Checkpoints:
         a warning through ``notify``; a checkpoint of another format version or
         one whose arrays do not fit ``template`` is a ``ConfigError``.
         """
-        from mnistkit.engine import Snapshot
+        from mnistkit.engine.loop import Snapshot
 
         problems = []
         for step in reversed(self.steps()):
@@ -382,7 +382,7 @@ def _checksum(state: Any, running: Any) -> str:
 
 
 def _write_manifest(folder: Path) -> None:
-    from mnistkit.rundir import write_atomic
+    from mnistkit.runs.folder import write_atomic
 
     paths = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST]
     files = {str(p.relative_to(folder)): _file_sha256(p) for p in paths}
@@ -449,7 +449,7 @@ def _this_process_only(ocp):
     default would wait at barriers for every process, which never come.
     The directory then has to exist already (``save`` makes it).
     """
-    from mnistkit.distributed import process_count, process_index
+    from mnistkit.engine.distributed import process_count, process_index
 
     if process_count() == 1:
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mnistkit.plugins import Registry
+from mnistkit.host.registry import Registry
 
 KIND_ORDER = ("model", "optimizer", "metric")
 

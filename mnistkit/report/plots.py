@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mnistkit.rundir import write_atomic
+from mnistkit.runs.folder import write_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -61,7 +61,7 @@ def plot_curves(history: Sequence[dict[str, Any]], path: Path) -> None:
     """Save a PNG with one panel per metric (loss, accuracy, then any plugin
     metric), train and test against epoch, to ``path``.
 
-    ``history`` holds rows as made by ``mnistkit.events.history_row``; a
+    ``history`` holds rows as made by ``mnistkit.engine.events.history_row``; a
     missing value is skipped. Every point has a marker, so a single epoch
     still shows. Epoch ticks are integers. Raises ``ValueError`` for an
     empty history or one without metric columns, ``OSError`` if ``path``

@@ -13,7 +13,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mnistkit import events as ev
+from mnistkit.engine import events as ev
 
 
 class ConsoleView:
@@ -93,7 +93,7 @@ class ConsoleView:
                 self.console.print(report.text, markup=False, highlight=False)
 
     def show_predictions(self) -> None:
-        from mnistkit.digits import prediction_grid
+        from mnistkit.report.digits import prediction_grid
 
         p = self.last_predictions
         if p is None:
@@ -108,7 +108,7 @@ class JsonView:
 
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream if stream is not None else sys.stdout
-        self._write({"event": "Schema", "schema": "mnistkit.events", "version": ev.SCHEMA_VERSION})
+        self._write({"event": "Schema", "schema": "mnistkit.engine.events", "version": ev.SCHEMA_VERSION})
 
     def _write(self, obj: dict) -> None:
         self.stream.write(json.dumps(obj) + "\n")

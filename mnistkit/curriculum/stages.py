@@ -6,7 +6,7 @@ model, the optimizer, the trained model and its history); ``emit`` receives
 what a person should see, as it happens: ``str`` (plain text), rich
 renderables (tables, text, the digit grid), ``Note`` (what the stage
 machinery is doing, such as recomputing a requirement) and, from the
-``train`` stage, every ``mnistkit.events`` event of the run, so a view can
+``train`` stage, every ``mnistkit.engine.events`` event of the run, so a view can
 show live metrics. ``values`` are plain numbers and strings for tests and
 views (``{"params": 824458}``). Stage functions print nothing.
 
@@ -96,7 +96,7 @@ class StageContext:
     optimizer: Any = None  # nnx.Optimizer over ``model``
     trained: Any = None  # a trained copy of ``model``
     history: tuple[dict[str, float], ...] = ()
-    predictions: Any = None  # mnistkit.events.Predictions
+    predictions: Any = None  # mnistkit.engine.events.Predictions
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ def _forget(ctx: StageContext, name: str) -> None:
 def plugin_registry(ctx: StageContext):
     """The plugin registry the stages build models and optimizers from (loaded once per context)."""
     if ctx.registry is None:
-        from mnistkit.plugins import load_registry
+        from mnistkit.host.registry import load_registry
 
         ctx.registry = load_registry()
     return ctx.registry
@@ -291,4 +291,4 @@ def _restore_training(ctx: StageContext, emit: Emit) -> bool:
     return True
 
 
-from mnistkit import tutorial_stages  # noqa: E402,F401  (registers the tutorial's stages)
+from mnistkit.curriculum import tutorial_stages# noqa: E402,F401  (registers the tutorial's stages)

@@ -1,6 +1,6 @@
 """The lessons the TUI shows, in sidebar order, and the user's progress through them.
 
-A thin adapter over ``mnistkit.lessons``: the core curriculum in ``order``,
+A thin adapter over ``mnistkit.curriculum.lessons``: the core curriculum in ``order``,
 then each plugin's paired lessons grouped by plugin. A lesson source that
 fails becomes a line in ``problems`` (shown as a notification) instead of
 stopping the app.
@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mnistkit import lessons as lessons_module
+from mnistkit.curriculum import lessons as lessons_module
 from mnistkit.errors import MnistkitError
-from mnistkit.lessons import Lesson
+from mnistkit.curriculum.lessons import Lesson
 
 NOT_STARTED, CURRENT, DONE = "not started", "current", "done"
 
@@ -76,7 +76,7 @@ def load(registry) -> Curriculum:
 
 
 class Progress:
-    """The user's progress, stored by ``mnistkit.lessons.ProgressStore`` (shared with ``mnistkit lessons``).
+    """The user's progress, stored by ``mnistkit.curriculum.lessons.ProgressStore`` (shared with ``mnistkit lessons``).
 
     A store that cannot be read or written (a read-only home, say) must not
     stop the app: the failure is remembered in ``problem`` and the progress

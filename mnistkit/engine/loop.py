@@ -9,11 +9,11 @@ test image (the last batch is padded and masked).
 
 With several devices the batch is split across them (data parallelism over a
 ``jax.sharding`` mesh) and the parameters are replicated; XLA inserts the
-gradient all-reduce. In a multi-process run (``mnistkit.distributed``) the
+gradient all-reduce. In a multi-process run (``mnistkit.engine.distributed``) the
 mesh spans the devices of every process; each process calls ``train`` with
 the same arguments and data, and its events carry the same numbers.
 
-``train`` is a generator of ``mnistkit.events``; it prints nothing and writes
+``train`` is a generator of ``mnistkit.engine.events``; it prints nothing and writes
 nothing. To stop it cleanly, make ``should_stop()`` return True: it yields
 ``Interrupted`` after handing a ``Snapshot`` to ``checkpoint``.
 """
@@ -34,8 +34,8 @@ from flax import nnx, serialization, struct
 from jax.sharding import NamedSharding, PartitionSpec
 
 from mnistkit.errors import ConfigError, PluginError
-from mnistkit.runner import epoch_lengths
-from mnistkit.events import (
+from mnistkit.runs.config import epoch_lengths
+from mnistkit.engine.events import (
     Compiled,
     EpochEnd,
     Evaluation,
@@ -354,7 +354,7 @@ def dtype_named(name: str):
 def choose_devices(requested: int | None) -> list:
     """The devices to train on: all local ones, or the first ``requested``.
 
-    In a multi-process run (``mnistkit.distributed``) the same choice is made
+    In a multi-process run (``mnistkit.engine.distributed``) the same choice is made
     in every process and the list holds every process's share, process by
     process; ``requested`` beyond what the process with the fewest devices
     has is an error, raised alike in every process.
@@ -440,7 +440,7 @@ def train(
         replicated = NamedSharding(mesh, PartitionSpec())
         batch_sharding = NamedSharding(mesh, PartitionSpec("data"))
     if jax.process_count() > 1:
-        from mnistkit.distributed import replicate
+        from mnistkit.engine.distributed import replicate
 
         # Each process holds the same host copy; device_put would compare them across processes first.
         put = partial(replicate, sharding=replicated)

@@ -24,8 +24,8 @@ from mnistkit.errors import DataError
 
 if TYPE_CHECKING:
     from mnistkit.data import MnistArrays
-    from mnistkit.engine import Snapshot
-    from mnistkit.runner import RunConfig
+    from mnistkit.engine.loop import Snapshot
+    from mnistkit.runs.config import RunConfig
 
 DIGIT_BOX = 20
 """MNIST's digits were scaled to fit a 20x20 box, then centred in 28x28."""
@@ -47,7 +47,7 @@ class TrainedModel:
 
     @property
     def where(self) -> str:
-        from mnistkit.resume import position
+        from mnistkit.runs.resume import position
 
         return position(self.snapshot.epoch, self.snapshot.step)
 
@@ -56,9 +56,9 @@ def load_trained(run_dir: Path, registry, notify=lambda msg: None) -> TrainedMod
     """Rebuild the run's model and load the newest whole checkpoint into it."""
     from flax import nnx
 
-    from mnistkit.checkpoints import Checkpoints, model_template
-    from mnistkit.resume import run_config
-    from mnistkit.runner import build_model
+    from mnistkit.runs.checkpoints import Checkpoints, model_template
+    from mnistkit.runs.resume import run_config
+    from mnistkit.runs.config import build_model
 
     run_dir = Path(run_dir)
     config = run_config(run_dir)
@@ -79,7 +79,7 @@ def probabilities(model, images: np.ndarray) -> np.ndarray:
     import jax
     from flax import nnx
 
-    from mnistkit.engine import scale
+    from mnistkit.engine.loop import scale
 
     graphdef, state = nnx.split(model)
 
@@ -94,7 +94,7 @@ def evaluate(trained: TrainedModel, data: MnistArrays) -> dict[str, float]:
     """Test metrics of the trained model on every test image, computed as the engine does."""
     from flax import nnx
 
-    from mnistkit import engine
+    from mnistkit.engine import loop as engine
 
     kind = engine.metrics_type(trained.metrics)
     labels = np.asarray(data.test_labels, np.int32)

@@ -373,7 +373,7 @@ def check_builds(registry: Registry) -> None:
     type, a metric out of its bounds). Used by ``mnistkit plugins --check``;
     the contract checks (``mnistkit.testing``) go much further.
     """
-    from mnistkit.runner import build_optimizer
+    from mnistkit.runs.config import build_optimizer
 
     def attempt(kind: str, name: str, call: Callable[[], Any]) -> None:
         owner = registry.owners[(kind, name)]

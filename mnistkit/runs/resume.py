@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mnistkit.checkpoints import Checkpoints, Notify, check_format, data_fingerprint
+from mnistkit.runs.checkpoints import Checkpoints, Notify, check_format, data_fingerprint
 from mnistkit.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from mnistkit.data import MnistArrays
-    from mnistkit.runner import RunConfig
+    from mnistkit.runs.config import RunConfig
 
 
 def position(epoch: int, step: int) -> str:
@@ -31,7 +31,7 @@ def run_config(run_dir: Path) -> RunConfig:
     """The ``RunConfig`` a run folder's ``config.json`` records."""
     from dataclasses import fields
 
-    from mnistkit.runner import RunConfig
+    from mnistkit.runs.config import RunConfig
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

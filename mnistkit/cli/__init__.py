@@ -243,7 +243,7 @@ def _report_problems(registry, verbose: bool) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     if not (args.distributed or args.coordinator or args.num_processes or args.process_id is not None):
         return _run(args)
-    from mnistkit import distributed
+    from mnistkit.engine import distributed
 
     timeout = {"join_timeout": args.join_timeout} if args.join_timeout else {}
     distributed.initialize(args.coordinator, args.num_processes, args.process_id, **timeout)
@@ -266,9 +266,9 @@ def _run(args: argparse.Namespace) -> int:
     """``mnistkit run`` in this process (one of several with ``--distributed``)."""
     from dataclasses import replace
 
-    from mnistkit.plugins import load_registry
-    from mnistkit.recipes import recipe
-    from mnistkit.runner import RunConfig, check_batch_fits, check_numbers, check_writable
+    from mnistkit.host.registry import load_registry
+    from mnistkit.runs.recipes import recipe
+    from mnistkit.runs.config import RunConfig, check_batch_fits, check_numbers, check_writable
     from mnistkit.specs import parse_options
 
     if args.resume:
@@ -310,9 +310,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     """``mnistkit run --resume RUN_DIR``: continue a run from its newest checkpoint, in its folder."""
-    from mnistkit.plugins import load_registry
-    from mnistkit.resume import load_run_data, plan_resume
-    from mnistkit.runner import check_batch_fits
+    from mnistkit.host.registry import load_registry
+    from mnistkit.runs.resume import load_run_data, plan_resume
+    from mnistkit.runs.config import check_batch_fits
 
     defaults = build_parser().parse_args(["run"])
     fixed = ("model", "optimizer", "batch_size", "seed", "learning_rate", "data", "schedule", "warmup_epochs",
@@ -342,14 +342,16 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
     """Train and record a run; ``resume`` names a run folder to continue from its newest checkpoint."""
     import shlex
 
-    from mnistkit import distributed, engine, tutorial_loop
-    from mnistkit.checkpoints import Checkpoints, run_meta, state_template
-    from mnistkit.console import ConsoleView, JsonView
-    from mnistkit.events import Failed, Interrupted
-    from mnistkit.interrupts import StopRequest
-    from mnistkit.resume import position
-    from mnistkit.rundir import RunRecorder, default_run_dir
-    from mnistkit.runner import build_model, build_optimizer, enable_compilation_cache, learning_rate_for
+    from mnistkit.engine import distributed
+    from mnistkit.engine import loop as engine
+    from mnistkit.engine import tutorial as tutorial_loop
+    from mnistkit.runs.checkpoints import Checkpoints, run_meta, state_template
+    from mnistkit.report.terminal import ConsoleView, JsonView
+    from mnistkit.engine.events import Failed, Interrupted
+    from mnistkit.runs.interrupts import StopRequest
+    from mnistkit.runs.resume import position
+    from mnistkit.runs.folder import RunRecorder, default_run_dir
+    from mnistkit.runs.config import build_model, build_optimizer, enable_compilation_cache, learning_rate_for
 
     enable_compilation_cache()  # before the model: its initialisers compile too
     model = build_model(model_spec, config.model_options, config.seed)
@@ -432,7 +434,7 @@ def _train(config, model_spec, optimizer_spec, data, out: Path, as_json: bool, m
 
 def _engine_settings(config):
     """The engine's settings for ``config``; one place, so every process of a distributed run trains alike."""
-    from mnistkit import engine
+    from mnistkit.engine import loop as engine
 
     return engine.Settings(epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
                            devices=config.devices, steps_per_dispatch=config.steps_per_dispatch,
@@ -446,8 +448,8 @@ def _start_together(config, data, resume: Path | None) -> bool:
     own copy) and resume the same run; otherwise every process gets the same
     ``ConfigError``.
     """
-    from mnistkit import distributed
-    from mnistkit.checkpoints import data_fingerprint
+    from mnistkit.engine import distributed
+    from mnistkit.runs.checkpoints import data_fingerprint
     from mnistkit.errors import ConfigError
 
     if distributed.process_count() == 1:
@@ -467,10 +469,11 @@ def _follow(config, model, tx, data, metrics, resume: Path | None) -> int:
     partners. Resuming reads the run's checkpoint from the same path as
     process 0, so the run folder must be on a shared filesystem.
     """
-    from mnistkit import distributed, engine
-    from mnistkit.checkpoints import Checkpoints, state_template
-    from mnistkit.events import Failed, Interrupted
-    from mnistkit.interrupts import StopRequest
+    from mnistkit.engine import distributed
+    from mnistkit.engine import loop as engine
+    from mnistkit.runs.checkpoints import Checkpoints, state_template
+    from mnistkit.engine.events import Failed, Interrupted
+    from mnistkit.runs.interrupts import StopRequest
 
     snapshot = None
     if resume is not None:
@@ -535,8 +538,8 @@ def cmd_data_import(args: argparse.Namespace) -> int:
 def cmd_plugins(args: argparse.Namespace) -> int:
     import json
 
-    from mnistkit.plugin_listing import listing, render
-    from mnistkit.plugins import check_builds, load_registry
+    from mnistkit.host.listing import listing, render
+    from mnistkit.host.registry import check_builds, load_registry
 
     registry = load_registry(args.plugin, args.disable_plugin)
     if args.check:
@@ -549,7 +552,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_plugin_new(args: argparse.Namespace) -> int:
-    from mnistkit.scaffold import scaffold
+    from mnistkit.host.scaffold import scaffold
 
     root = scaffold(args.name, Path(args.dir))
     console = _console()
@@ -572,7 +575,7 @@ def cmd_plugin_check(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from mnistkit.plugins import load_registry
+    from mnistkit.host.registry import load_registry
 
     print("Loading plugins...", file=sys.stderr, flush=True)
     registry = load_registry(args.plugin, args.disable_plugin)
@@ -587,9 +590,9 @@ def _load_trained(args: argparse.Namespace):
     """The run's model from its newest checkpoint, and the data it trained on."""
     from dataclasses import replace
 
-    from mnistkit.plugins import load_registry
-    from mnistkit.predict import load_trained
-    from mnistkit.resume import load_run_data
+    from mnistkit.host.registry import load_registry
+    from mnistkit.runs.trained import load_trained
+    from mnistkit.runs.resume import load_run_data
 
     err = _console(stderr=True)
     registry = load_registry(args.plugin, args.disable_plugin)
@@ -607,10 +610,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from mnistkit.digits import digit_lines, prediction_grid
+    from mnistkit.report.digits import digit_lines, prediction_grid
     from mnistkit.errors import OutputError
-    from mnistkit.plots import plot_predictions
-    from mnistkit.predict import load_digit, probabilities
+    from mnistkit.report.plots import plot_predictions
+    from mnistkit.runs.trained import load_digit, probabilities
 
     trained, data = _load_trained(args)
     console = _console()
@@ -650,7 +653,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from rich.table import Table
 
-    from mnistkit.predict import evaluate
+    from mnistkit.runs.trained import evaluate
 
     trained, data = _load_trained(args)
     test = evaluate(trained, data)
@@ -674,23 +677,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from mnistkit.lesson_view import list_lessons
-    from mnistkit.lessons import ProgressStore
+    from mnistkit.cli.lessons import list_lessons
+    from mnistkit.curriculum.lessons import ProgressStore
 
     list_lessons(_console(), ProgressStore())
     return 0
 
 
 def cmd_lesson_show(args: argparse.Namespace) -> int:
-    from mnistkit.lesson_view import show_lesson
-    from mnistkit.lessons import ProgressStore
+    from mnistkit.cli.lessons import show_lesson
+    from mnistkit.curriculum.lessons import ProgressStore
 
     show_lesson(_console(), args.id, ProgressStore(), answers=args.answers)
     return 0
 
 
 def _stage_settings(args: argparse.Namespace):
-    from mnistkit.stages import StageSettings
+    from mnistkit.curriculum.stages import StageSettings
 
     return StageSettings(
         data=args.data, data_dir=args.data_dir or os.environ.get("MNISTKIT_DATA_DIR") or None,
@@ -700,16 +703,16 @@ def _stage_settings(args: argparse.Namespace):
 
 
 def cmd_lesson_run(args: argparse.Namespace) -> int:
-    from mnistkit.lesson_view import run_lesson
-    from mnistkit.lessons import ProgressStore
+    from mnistkit.cli.lessons import run_lesson
+    from mnistkit.curriculum.lessons import ProgressStore
 
     return run_lesson(_console(), args.id, ProgressStore(), _stage_settings(args))
 
 
 def cmd_lesson_reset(args: argparse.Namespace) -> int:
-    from mnistkit.lesson_view import reset_lesson
-    from mnistkit.lessons import ProgressStore
-    from mnistkit.stages import StageSettings
+    from mnistkit.cli.lessons import reset_lesson
+    from mnistkit.curriculum.lessons import ProgressStore
+    from mnistkit.curriculum.stages import StageSettings
 
     return reset_lesson(_console(), args.id, ProgressStore(), StageSettings())
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mnistkit.errors import ConfigError
-from mnistkit.lessons import Lesson
+from mnistkit.curriculum.lessons import Lesson
 
 RUNNABLE = ("python", "py")
 _MARKER = re.compile(r"<!--[ \t]*(no-run|ci|check)[ \t]*:(.*?)-->", re.DOTALL)

@@ -1,0 +1,1 @@
+"""What is taught: lessons, progress, the runnable stages and the lessons' code."""

@@ -1,0 +1,1 @@
+"""What can be trained: the plugin host (hooks, specs, registry, building models and optimizers)."""

@@ -1,0 +1,1 @@
+"""A run on disk: its configuration, folder, checkpoints, resume, and trained models."""
