@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from mnistkit.engine import loop as engine
+from mnistkit import engine
 from mnistkit_plugins.models import TutorialCNN
 
 TRAIN_IMAGES, TEST_IMAGES, BATCH = 60_000, 10_000, 32

@@ -27,3 +27,7 @@ class PluginError(MnistkitError):
 
 class OutputError(MnistkitError):
     """The output location cannot be created or written."""
+
+
+class TrainingError(MnistkitError):
+    """Training could not go on (a loss that is not finite, say); the message says what was kept."""

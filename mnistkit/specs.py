@@ -114,16 +114,29 @@ def parse_options(kind: str, spec: ModelSpec | OptimizerSpec, pairs: list[str]) 
     Each value is converted to the type of the option's default. Unknown keys
     and values that do not convert raise ``ConfigError`` naming the choices.
     """
-    options = dict(spec.options)
+    return typed_options(kind, spec, parse_pairs(kind, pairs))
+
+
+def parse_pairs(kind: str, pairs: list[str]) -> dict[str, str]:
+    """``["key=value", ...]`` as a dict of strings (``-`` in keys read as ``_``); ``ConfigError`` for a pair without ``=``."""
+    options: dict[str, str] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key:
             raise ConfigError(f"--{kind}-opt expects key=value, got {pair!r}")
+        options[key] = text.strip()
+    return options
+
+
+def typed_options(kind: str, spec: ModelSpec | OptimizerSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``spec``'s options with ``values`` put in: strings converted to each default's type, unknown keys refused."""
+    options = dict(spec.options)
+    for key, value in values.items():
         if key not in options:
             known = ", ".join(sorted(options)) or "none"
             raise ConfigError(f"{kind} {spec.name!r} has no option {key!r} (options: {known})")
-        options[key] = _convert(kind, spec.name, key, text.strip(), options[key])
+        options[key] = _convert(kind, spec.name, key, value, options[key]) if isinstance(value, str) else value
     return options
 
 

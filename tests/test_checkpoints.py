@@ -19,7 +19,8 @@ import pytest
 from flax import nnx
 
 from mnistkit.runs import checkpoints as ck
-from mnistkit.engine.loop import Snapshot
+from mnistkit.runs.integrity import MANIFEST, is_key
+from mnistkit.engine.settings import Snapshot
 from mnistkit.errors import ConfigError, DataError, OutputError
 from mnistkit_plugins.models import MLP, BatchNormCNN
 
@@ -56,7 +57,7 @@ def save(run_dir: Path, epoch: int, step: int = 0, state=None, running=None, his
 
 def leaves_equal(a, b) -> bool:
     def plain(x):
-        return np.asarray(jax.random.key_data(x)) if ck._is_key(x) else np.asarray(x)
+        return np.asarray(jax.random.key_data(x)) if is_key(x) else np.asarray(x)
 
     la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
     return len(la) == len(lb) and all(np.array_equal(plain(x), plain(y)) for x, y in zip(la, lb))
@@ -132,7 +133,7 @@ def test_without_its_manifest_a_checkpoint_is_still_checked_against_the_arrays_s
     save(tmp_path, epoch=2)
     save(tmp_path, epoch=3)
     newest = tmp_path / "checkpoints" / "20"
-    (newest / ck.MANIFEST).unlink()
+    (newest / MANIFEST).unlink()
     meta_file = newest / "meta" / "metadata"
     meta_file.write_text(meta_file.read_text().replace('"checksum": "', '"checksum": "0'))
     warnings = []
@@ -215,7 +216,7 @@ CRASHER = textwrap.dedent("""
     import sys
     import numpy as np
     from mnistkit.runs import checkpoints as ck
-    from mnistkit.engine.loop import Snapshot
+    from mnistkit.engine.settings import Snapshot
 
     def state(epoch):
         return {0: {"w": np.full(2_000_000, epoch, np.float32)}, 1: {"count": np.int32(epoch)}}

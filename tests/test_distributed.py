@@ -96,7 +96,7 @@ def trained_params(run_dir: Path) -> list[np.ndarray]:
     import jax
     from flax import nnx
 
-    from mnistkit.host.registry import load_registry
+    from mnistkit.host.loading import load_registry
     from mnistkit.runs.trained import load_trained
 
     model = load_trained(run_dir, load_registry([], [])).model

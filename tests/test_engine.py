@@ -7,8 +7,9 @@ import optax
 import pytest
 from flax import nnx
 
-from mnistkit.engine import loop as engine
+from mnistkit import engine
 from mnistkit.engine import events as ev
+from mnistkit.errors import ConfigError
 from mnistkit_plugins.models import TutorialCNN
 
 
@@ -193,7 +194,7 @@ def test_fusing_steps_gives_the_same_parameters_as_one_step_per_call():
 
 
 def test_more_devices_than_exist_is_a_clear_error():
-    with pytest.raises(engine.ConfigError, match="--devices 64"):
+    with pytest.raises(ConfigError, match="--devices 64"):
         train_with(dataset(n_train=64, n_test=10), epochs=1, devices=64)
 
 
@@ -235,7 +236,7 @@ def test_a_fractional_run_stopped_inside_its_part_epoch_resumes_to_the_same_end(
 
 
 def test_epoch_lengths_split_a_run_into_whole_and_part_epochs():
-    from mnistkit.runs.config import epoch_lengths
+    from mnistkit.engine.settings import epoch_lengths
 
     assert epoch_lengths(2, 100) == [100, 100]
     assert epoch_lengths(2.5, 100) == [100, 100, 50]
@@ -270,5 +271,5 @@ def test_bfloat16_training_learns_like_float32():
     settings = engine.Settings(epochs=2, batch_size=32, eval_batch_size=100, progress_every=5, dtype="bfloat16")
     events = list(engine.train(model, optax.adamw(0.005, b1=0.9), data, settings))
     assert events[-1].history[-1]["test_accuracy"] >= 0.9
-    with pytest.raises(engine.ConfigError, match="--dtype"):
+    with pytest.raises(ConfigError, match="--dtype"):
         engine.dtype_named("float8")

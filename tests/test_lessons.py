@@ -1,5 +1,6 @@
 """The curriculum's files parse, hang together, and keep each user's progress."""
 
+import functools
 import json
 import re
 
@@ -9,17 +10,21 @@ from hypothesis import strategies as st
 
 from mnistkit.curriculum import stages
 from mnistkit.errors import ConfigError
-from mnistkit.curriculum.lessons import (
-    ProgressStore,
-    get_lesson,
-    hide_answers,
-    lessons_dir,
-    load_curriculum,
-    load_lessons,
-    load_plugin_lessons,
-    next_lesson,
-    parse_lesson,
-)
+from mnistkit.curriculum.lessons import hide_answers, lessons_dir, load_curriculum, load_lessons, parse_lesson
+from mnistkit.curriculum.loader import load, load_plugin_lessons
+from mnistkit.curriculum.progress import ProgressStore
+
+
+@functools.cache
+def curriculum():
+    """The curriculum over the installed plugins, as every front end loads it."""
+    from mnistkit.host.loading import load_registry
+
+    return load(load_registry())
+
+
+def get_lesson(lesson_id: str):
+    return curriculum().lesson(lesson_id)
 
 CORE_STAGES = ["setup", "data", "pipeline", "model", "forward", "metrics", "optimizer",
                "train_step", "evaluate", "seeds", "train", "curves", "predict"]
@@ -215,13 +220,13 @@ def test_unknown_lesson_ids_list_the_known_ones():
 
 
 def test_next_lesson_follows_the_order_and_ends():
-    assert next_lesson("stack").id == "data"
-    assert next_lesson("predict").id.startswith("plugin-")
-    assert next_lesson(load_lessons()[-1].id) is None
+    assert curriculum().following("stack").id == "data"
+    assert curriculum().following("predict").id.startswith("plugin-")
+    assert curriculum().following(list(curriculum().ordered())[-1].id) is None
 
 
 def test_plugin_lessons_come_from_the_registry_with_their_plugin():
-    from mnistkit.host.registry import load_registry
+    from mnistkit.host.loading import load_registry
 
     problems: list[str] = []
     found = load_plugin_lessons(load_registry(), problems)

@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from mnistkit.cli import main
-from mnistkit.curriculum.lessons import ProgressStore, load_curriculum
+from mnistkit.curriculum.lessons import load_curriculum
+from mnistkit.curriculum.progress import ProgressStore
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +68,7 @@ def test_the_last_lesson_ends_with_a_trained_model_and_its_grid(capsys):
     text = out(capsys)
     assert "First the 'train' stage" in text and "epoch 1/1" in text
     assert "✓" in text and "predictions.png" in text
-    from mnistkit.data.locations import home_dir
+    from mnistkit.environment import home_dir
 
     assert (home_dir() / "lessons" / "predictions.png").is_file()
     assert (home_dir() / "lessons" / "train-cache.npz").is_file()

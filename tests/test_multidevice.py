@@ -11,7 +11,7 @@ SCRIPT = textwrap.dedent(
     import json, sys, types
     import jax, numpy as np, optax
     from flax import nnx
-    from mnistkit.engine import loop as engine
+    from mnistkit import engine
     from mnistkit_plugins.models import TutorialCNN
 
     rng = np.random.default_rng(0)

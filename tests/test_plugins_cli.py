@@ -13,7 +13,8 @@ import pytest
 
 from mnistkit.cli import main
 from mnistkit.errors import ConfigError
-from mnistkit.runs.config import RunConfig, build_schedule, learning_rate_for
+from mnistkit.runs.config import RunConfig
+from mnistkit.runs.schedules import build_schedule, learning_rate_for
 
 LOCAL_PLUGIN = '''
 import jax.numpy as jnp

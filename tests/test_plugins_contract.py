@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mnistkit.host.registry import load_registry
+from mnistkit.host.loading import load_registry
 from mnistkit.testing import check_plugin, checks_for, parametrize_with_checks
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mnistkit.cli import main
-from mnistkit.host.registry import load_registry
-from mnistkit.runs.config import build_model
+from mnistkit.host.loading import load_registry
+from mnistkit.host.build import build_model
 
 HEADER = """\
 from flax import nnx

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mnistkit.host.registry import load_registry
+from mnistkit.host.loading import load_registry
 from mnistkit.specs import MetricSpec, OptimizerSpec
 from mnistkit.testing import check_plugin
 

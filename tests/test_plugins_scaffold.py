@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mnistkit.cli import main
 
 
@@ -55,3 +57,13 @@ def test_a_scaffolded_plugin_installs_is_listed_trains_and_passes_its_checks(tmp
     finally:
         for module in [m for m in sys.modules if m.startswith("mnistkit_demo_net")]:
             del sys.modules[module]
+
+
+@pytest.mark.parametrize(("name", "clash"), [("plugins", "mnistkit's own mnistkit_plugins"),
+                                             ("lessons", "mnistkit's own mnistkit_lessons"),
+                                             ("example", "the installed package mnistkit_example")])
+def test_plugin_new_refuses_a_name_whose_package_is_installed_already(name, clash, tmp_path, capsys):
+    assert main(["plugin", "new", name, "--dir", str(tmp_path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"would make the package mnistkit_{name}, which clashes with {clash}" in line
+    assert list(tmp_path.iterdir()) == []

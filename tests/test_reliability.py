@@ -23,6 +23,7 @@ import pytest
 from mnistkit.runs import checkpoints as ck
 from mnistkit.cli import main
 from mnistkit.data import files, idx
+from mnistkit.runs.integrity import MANIFEST
 from mnistkit.runs.interrupts import StopRequest
 
 STEPS_PER_EPOCH = 5
@@ -60,9 +61,9 @@ def status(run_dir: Path) -> str:
 
 def saved_state(run_dir: Path):
     """The newest checkpoint of ``run_dir``, read the way ``--resume`` reads it."""
-    from mnistkit.host.registry import load_registry
+    from mnistkit.host.loading import load_registry
     from mnistkit.runs.resume import run_config
-    from mnistkit.runs.config import build_model, build_optimizer
+    from mnistkit.host.build import build_model, build_optimizer
 
     config = run_config(run_dir)
     registry = load_registry()
@@ -374,7 +375,7 @@ def rewrite_format_version(run_dir: Path) -> None:
         meta = json.loads(meta_file.read_text())
         meta["format_version"] = 0
         meta_file.write_text(json.dumps(meta))
-        (meta_file.parent.parent / ck.MANIFEST).unlink()
+        (meta_file.parent.parent / MANIFEST).unlink()
 
 
 @pytest.mark.parametrize(

@@ -6,17 +6,20 @@ from rich.console import Console
 from mnistkit.engine import events as ev
 from mnistkit.curriculum import stages
 from mnistkit.errors import ConfigError
-from mnistkit.curriculum.stages import Note, StageContext, StageSettings, plan, reset, run_stage
+from mnistkit.curriculum.stages import Note, StageContext, lesson_config, plan, reset, run_stage
+from mnistkit.curriculum.train_cache import restore_training
 
 
-def short(tmp_path, **changes) -> StageSettings:
-    return StageSettings(data="sample", epochs=1, out_dir=tmp_path, **changes)
+def short(tmp_path, **changes) -> StageContext:
+    """A context that trains one epoch on the bundled sample and keeps its files under ``tmp_path``."""
+    return StageContext(config=lesson_config(data="sample", epochs=1, **changes), out_dir=tmp_path,
+                        runs_dir=tmp_path / "runs")
 
 
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory):
     """Every stage once, in the order of the lessons, in one context: what a learner's session does."""
-    ctx = StageContext(short(tmp_path_factory.mktemp("stages")))
+    ctx = short(tmp_path_factory.mktemp("stages"))
     shown: dict[str, list] = {}
     for name in stages.STAGES:
         shown[name] = []
@@ -109,7 +112,7 @@ def test_curves_and_predictions_are_saved_and_shown(walked):
 
 
 def test_jumping_to_a_stage_runs_what_it_needs_first(tmp_path):
-    ctx, shown = StageContext(short(tmp_path)), []
+    ctx, shown = short(tmp_path), []
     run_stage(ctx, "forward", shown.append)
     notes = [item.text for item in shown if isinstance(item, Note)]
     assert any("'data' stage" in note for note in notes) and any("'model' stage" in note for note in notes)
@@ -117,7 +120,7 @@ def test_jumping_to_a_stage_runs_what_it_needs_first(tmp_path):
 
 
 def test_a_later_program_restores_the_trained_model_instead_of_training(walked):
-    ctx = StageContext(walked[0].settings)
+    ctx = StageContext(config=walked[0].config, out_dir=walked[0].out_dir, runs_dir=walked[0].runs_dir)
     shown = []
     run_stage(ctx, "predict", shown.append)
     assert not any(isinstance(item, ev.RunStarted) for item in shown)
@@ -126,13 +129,13 @@ def test_a_later_program_restores_the_trained_model_instead_of_training(walked):
 
 
 def test_a_cache_made_with_other_settings_is_not_restored(walked):
-    ctx = StageContext(short(walked[0].settings.out_dir, seed=1))
+    ctx = short(walked[0].out_dir, seed=1)
     run_stage(ctx, "optimizer")
-    assert stages._restore_training(ctx, lambda item: None) is False and ctx.trained is None
+    assert restore_training(ctx, lambda item: None) is False and ctx.trained is None
 
 
 def test_reset_forgets_a_stage_and_what_builds_on_it(tmp_path):
-    ctx = StageContext(short(tmp_path))
+    ctx = short(tmp_path)
     run_stage(ctx, "forward")
     forgotten = reset(ctx, "model")
     assert {"model", "forward", "train", "predict"} <= set(forgotten)
@@ -140,14 +143,14 @@ def test_reset_forgets_a_stage_and_what_builds_on_it(tmp_path):
 
 
 def test_reset_of_train_deletes_its_cache(tmp_path):
-    ctx = StageContext(short(tmp_path))
+    ctx = short(tmp_path)
     (tmp_path / "train-cache.json").write_text("{}")
     reset(ctx, "train")
     assert not (tmp_path / "train-cache.json").exists()
 
 
 def test_rerunning_a_stage_forgets_the_stages_built_on_it(tmp_path):
-    ctx = StageContext(short(tmp_path))
+    ctx = short(tmp_path)
     run_stage(ctx, "forward")
     run_stage(ctx, "model")
     assert "forward" not in ctx.results

@@ -17,7 +17,7 @@ from textual.widgets._collapsible import CollapsibleTitle
 from mnistkit.engine import events as ev
 from mnistkit.runs.config import RunConfig
 from mnistkit.tui.app import ACTIONS, DARK, LIGHT, MnistkitApp
-from mnistkit.curriculum.loader import DONE, Progress
+from mnistkit.curriculum.progress import DONE, Progress
 from mnistkit.tui.screens.help import KEYS, HelpScreen
 from mnistkit.tui.screens.main import MainScreen
 from mnistkit.tui.screens.plugins import PluginsScreen
@@ -131,7 +131,7 @@ def test_progress_is_saved_and_the_next_start_resumes_there(make_app):
 
 
 def test_progress_is_shared_with_the_lessons_command(make_app):
-    from mnistkit.curriculum.lessons import ProgressStore
+    from mnistkit.curriculum.progress import ProgressStore
 
     ProgressStore().mark("model", "current")
 
@@ -175,7 +175,7 @@ def test_training_streams_into_charts_grid_jit_panel_and_log(make_app, data_make
 
 
 def test_the_tutorial_cnn_trains_on_generated_data(data_make_idx_dir, plugin_dir):
-    from mnistkit.host.registry import load_registry
+    from mnistkit.host.loading import load_registry
 
     data_dir = data_make_idx_dir(n_train=64, n_test=20)
 
@@ -490,7 +490,7 @@ def test_a_training_stage_can_be_cancelled(make_app, data_make_idx_dir):
 
 
 def test_every_shipped_lesson_opens(plugin_dir):
-    from mnistkit.host.registry import load_registry
+    from mnistkit.host.loading import load_registry
 
     async def scenario():
         app = MnistkitApp(load_registry())

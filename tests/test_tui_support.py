@@ -18,7 +18,7 @@ import numpy as np
 
 from mnistkit.engine import events as ev
 from mnistkit.curriculum.lessons import parse_lesson
-from mnistkit.host.registry import ENTRY_POINT_GROUP, load_registry
+from mnistkit.host.loading import ENTRY_POINT_GROUP, load_registry
 from mnistkit.curriculum.loader import Curriculum
 
 TINY_PLUGIN = '''\

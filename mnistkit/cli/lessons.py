@@ -1,62 +1,152 @@
-"""The lessons in a plain terminal: ``mnistkit lessons`` and ``mnistkit lesson show/run/reset``.
+"""``mnistkit lessons`` and ``mnistkit lesson show|run|reset``: the curriculum in a plain terminal.
 
-A consumer of ``mnistkit.curriculum.lessons`` (files, progress) and ``mnistkit.curriculum.stages``
-(runnable stages), like the TUI. Nothing here is imported by ``mnistkit
---help``; rich is imported by the callers' console.
+The same curriculum as the TUI's sidebar (``mnistkit.curriculum.loader``):
+the core lessons, then every plugin's, with the progress both share. Only the
+standard library at import; rich comes with the first command.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from mnistkit.cli import common
 
-from mnistkit.curriculum import lessons as lessons_module
-from mnistkit.curriculum.lessons import Lesson, ProgressStore
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mnistkit.curriculum.lessons import Lesson
+    from mnistkit.curriculum.loader import Curriculum
+    from mnistkit.curriculum.progress import ProgressStore
 
 _MARKS = {"done": "[green]✓ done[/]", "current": "[yellow]▶ current[/]", "not started": "[dim]·[/]"}
 
 
-def list_lessons(console: Console, store: ProgressStore) -> None:
-    """The curriculum in order with each lesson's status, then the plugin lessons."""
+def add_to(commands) -> None:
+    lessons = commands.add_parser("lessons", help="list the lessons with your progress",
+                                  description="List the curriculum in order, then the plugins' lessons, each with "
+                                              "your progress.")
+    common.add_plugin_options(lessons)
+    lessons.set_defaults(handler=cmd_lessons)
+    lesson = commands.add_parser("lesson", help="show, run or reset one lesson",
+                                 description="Read a lesson in the terminal, run its stage on real data, or start it over.")
+    actions = lesson.add_subparsers(dest="lesson_command", metavar="ACTION", parser_class=common.Parser, required=True)
+    show = actions.add_parser("show", help="read a lesson in the terminal")
+    show.add_argument("id", help="lesson id (see `mnistkit lessons`)")
+    show.add_argument("--answers", action="store_true", help="show the answers of 'Check yourself'")
+    common.add_plugin_options(show)
+    show.set_defaults(handler=cmd_lesson_show)
+    run = actions.add_parser("run", help="run the lesson's stage on real data and show the result",
+                             description="Run the lesson's stage, after the stages it builds on (a trained model is "
+                                         "reused from the last `train` stage with the same settings). The train stage "
+                                         "trains as `mnistkit run` does and leaves a run folder.")
+    run.add_argument("id", help="lesson id (see `mnistkit lessons`)")
+    run.add_argument("--epochs", type=common.epochs, default=None, help="epochs for the train stage (default: 2)")
+    run.add_argument("--batch-size", type=common.positive_int, default=None, help="default: 32")
+    run.add_argument("--learning-rate", type=common.positive_float, default=None,
+                     help="default: the optimizer's (0.005 for adamw)")
+    run.add_argument("--seed", type=int, default=None, help="default: 0")
+    run.add_argument("--model", default=None, help="model plugin (default: cnn, or the one a plugin lesson teaches)")
+    run.add_argument("--optimizer", default=None,
+                     help="optimizer plugin (default: adamw, or the one a plugin lesson teaches)")
+    common.add_data_options(run)
+    run.add_argument("--out", default=None, help="folder for the train stage's run folder (default: ./runs, "
+                                                 "or MNISTKIT_RUNS_DIR)")
+    common.add_plugin_options(run)
+    run.set_defaults(handler=cmd_lesson_run)
+    reset = actions.add_parser("reset", help="mark a lesson not started and forget its stage's saved results")
+    reset.add_argument("id", help="lesson id (see `mnistkit lessons`)")
+    common.add_plugin_options(reset)
+    reset.set_defaults(handler=cmd_lesson_reset)
+
+
+def _curriculum(args: argparse.Namespace):
+    """The plugin registry and the curriculum over it; what failed to load is a warning line each."""
+    from rich.markup import escape
+
+    from mnistkit.curriculum.loader import load
+
+    registry = common.load_plugins(args)
+    curriculum = load(registry)
+    err = common.console(stderr=True)
+    for problem in curriculum.problems:
+        err.print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
+    return registry, curriculum
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from mnistkit.curriculum.progress import ProgressStore
+
+    _, curriculum = _curriculum(args)
+    list_lessons(common.console(), curriculum, ProgressStore())
+    return 0
+
+
+def cmd_lesson_show(args: argparse.Namespace) -> int:
+    from mnistkit.curriculum.progress import ProgressStore
+
+    _, curriculum = _curriculum(args)
+    show_lesson(common.console(), curriculum, args.id, ProgressStore(), answers=args.answers)
+    return 0
+
+
+def cmd_lesson_run(args: argparse.Namespace) -> int:
+    from mnistkit.curriculum.progress import ProgressStore
+    from mnistkit.curriculum.stages import lesson_config
+
+    registry, curriculum = _curriculum(args)
+    options = {key: getattr(args, key) for key in ("epochs", "batch_size", "learning_rate", "seed", "model",
+                                                     "optimizer", "data", "data_dir")}
+    chosen = tuple(key for key, value in options.items() if value is not None)
+    lesson = curriculum.lesson(args.id)
+    config = curriculum.config_for(lesson_config(**options), lesson, registry, chosen)
+    return run_lesson(common.console(), curriculum, lesson, ProgressStore(), config, registry, args.out)
+
+
+def cmd_lesson_reset(args: argparse.Namespace) -> int:
+    from mnistkit.curriculum.progress import ProgressStore
+
+    _, curriculum = _curriculum(args)
+    return reset_lesson(common.console(), curriculum, args.id, ProgressStore())
+
+
+def list_lessons(console: Console, curriculum: Curriculum, store: ProgressStore) -> None:
+    """The curriculum in order with each lesson's status, then the plugins' lessons."""
     from rich.table import Table
 
-    all_lessons = lessons_module.load_lessons()
-    core = [lesson for lesson in all_lessons if not lesson.is_plugin_lesson]
-    plugin = [lesson for lesson in all_lessons if lesson.is_plugin_lesson]
-    for title, group in (("The curriculum", core), ("Plugin lessons", plugin)):
-        if not group:
-            continue
-        table = Table("#", "id", "title", "min", "status", title=title, title_justify="left", title_style="bold")
-        for number, lesson in enumerate(group, start=1):
+    if curriculum.core:
+        table = Table("#", "id", "title", "min", "status", title="The curriculum", title_justify="left",
+                      title_style="bold")
+        for number, lesson in enumerate(curriculum.core, start=1):
             table.add_row(str(number), lesson.id, lesson.title, str(lesson.minutes), _MARKS[store.status(lesson.id)])
         console.print(table)
-    upcoming = _up_next(core, store)
+    if curriculum.by_plugin:
+        table = Table("#", "id", "title", "min", "status", title="Plugin lessons", title_justify="left",
+                      title_style="bold")
+        for number, lesson in enumerate(curriculum.plugin_lessons(), start=1):
+            table.add_row(str(number), lesson.id, lesson.title, str(lesson.minutes), _MARKS[store.status(lesson.id)])
+        console.print(table)
+    upcoming = curriculum.up_next(store.status, store.last_lesson())
     if upcoming is not None:
         console.print(f"Next: [bold]mnistkit lesson show {upcoming.id}[/]")
     else:
         console.print("[green]Every lesson of the curriculum is done.[/]")
 
 
-def _up_next(core: list[Lesson], store: ProgressStore) -> Lesson | None:
-    last = store.last_lesson()
-    if last is not None and any(lesson.id == last for lesson in core) and store.status(last) != "done":
-        return next(lesson for lesson in core if lesson.id == last)
-    return next((lesson for lesson in core if store.status(lesson.id) != "done"), None)
-
-
-def show_lesson(console: Console, lesson_id: str, store: ProgressStore, *, answers: bool = False) -> None:
+def show_lesson(console: Console, curriculum: Curriculum, lesson_id: str, store: ProgressStore, *,
+                answers: bool = False) -> None:
     """Render one lesson as markdown; answers stay hidden unless ``answers``."""
     from rich.markdown import Markdown
     from rich.rule import Rule
 
-    all_lessons = lessons_module.load_lessons()
-    lesson = lessons_module.get_lesson(lesson_id)
+    from mnistkit.curriculum.lessons import hide_answers
+
+    lesson = curriculum.lesson(lesson_id)
     if store.status(lesson.id) != "done":
         store.mark(lesson.id, "current")
     console.print(Rule(f"[bold]{lesson.title}[/]"))
-    console.print(_header(lesson, all_lessons, store), highlight=False)
-    body = lesson.body if answers else lessons_module.hide_answers(lesson.body, "*(answer hidden)*")
+    console.print(_header(curriculum, lesson, store), highlight=False)
+    body = lesson.body if answers else hide_answers(lesson.body, "*(answer hidden)*")
     console.print(Markdown(body, code_theme="ansi_dark"))
     console.print(Rule())
     hints = []
@@ -64,19 +154,17 @@ def show_lesson(console: Console, lesson_id: str, store: ProgressStore, *, answe
         hints.append(f"Run it: [bold]mnistkit lesson run {lesson.id}[/]")
     if not answers and lesson.questions:
         hints.append(f"Answers: [bold]mnistkit lesson show {lesson.id} --answers[/]")
-    following = lessons_module.next_lesson(lesson.id, all_lessons)
+    following = curriculum.following(lesson.id)
     if following is not None:
         hints.append(f"Next: [bold]mnistkit lesson show {following.id}[/]")
     for hint in hints:
         console.print(hint)
 
 
-def _header(lesson: Lesson, all_lessons: list[Lesson], store: ProgressStore) -> str:
-    group = [x for x in all_lessons if x.is_plugin_lesson == lesson.is_plugin_lesson]
-    where = f"lesson {group.index(lesson) + 1} of {len(group)}" if lesson in group else "lesson"
-    if lesson.is_plugin_lesson:
-        where = f"plugin {where}"
-    parts = [where, f"{lesson.minutes} min", f"status: {store.status(lesson.id)}"]
+def _header(curriculum: Curriculum, lesson: Lesson, store: ProgressStore) -> str:
+    parts = [curriculum.position(lesson), f"{lesson.minutes} min", f"status: {store.status(lesson.id)}"]
+    if lesson.plugin:
+        parts.insert(1, f"plugin {lesson.plugin}")
     if lesson.stage:
         parts.append(f"stage: {lesson.stage}")
     if lesson.prerequisites:
@@ -87,14 +175,14 @@ def _header(lesson: Lesson, all_lessons: list[Lesson], store: ProgressStore) -> 
 class TerminalEmitter:
     """Shows what a stage emits: text, rich renderables, notes, and a training run's events."""
 
-    def __init__(self, console: Console, epochs: int):
+    def __init__(self, console: Console, epochs: float):
         self.console = console
         self.epochs = epochs
         self.view = None
 
     def __call__(self, item: Any) -> None:
-        from mnistkit.engine import events as ev
         from mnistkit.curriculum.stages import Note
+        from mnistkit.engine import events as ev
 
         if isinstance(item, ev.RunStarted):
             from mnistkit.report.terminal import ConsoleView
@@ -102,7 +190,7 @@ class TerminalEmitter:
             self.view = ConsoleView(self.console, self.epochs).__enter__()
         if self.view is not None and isinstance(item, ev.Event):
             self.view.handle(item)
-            if isinstance(item, (ev.Finished, ev.Failed)):
+            if isinstance(item, (ev.Finished, ev.Failed, ev.Interrupted)):
                 self.close()
         elif isinstance(item, Note):
             self.console.print(f"[yellow]{item.text}[/]", highlight=False)
@@ -117,55 +205,37 @@ class TerminalEmitter:
             self.view = None
 
 
-def run_lesson(console: Console, lesson_id: str, store: ProgressStore, settings) -> int:
+def run_lesson(console: Console, curriculum: Curriculum, lesson: Lesson, store: ProgressStore, config, registry,
+               runs_dir=None) -> int:
     """Run the lesson's stage (and what it needs) with live output; mark the lesson done."""
     from mnistkit.curriculum import stages
 
-    lesson = lessons_module.get_lesson(lesson_id)
     if not lesson.stage:
         console.print(f"Lesson {lesson.id!r} has no stage to run; read it with `mnistkit lesson show {lesson.id}`.")
         return 0
-    settings = _with_plugin_of(lesson, settings)
     store.mark(lesson.id, "current")
     console.print(f"[bold]Stage {lesson.stage!r}[/]: {stages.get_stage(lesson.stage).title}")
-    emit = TerminalEmitter(console, settings.epochs)
+    emit = TerminalEmitter(console, config.epochs)
     try:
-        result = stages.run_stage(stages.StageContext(settings), lesson.stage, emit)
+        ctx = stages.StageContext(config=config, registry=registry, runs_dir=runs_dir)
+        result = stages.run_stage(ctx, lesson.stage, emit)
     finally:
         emit.close()
     store.mark(lesson.id, "done")
-    following = lessons_module.next_lesson(lesson.id)
+    following = curriculum.following(lesson.id)
     after = f"  Next: [bold]mnistkit lesson show {following.id}[/]" if following is not None else ""
     console.print(f"[green]Stage {lesson.stage!r} finished in {result.seconds:.1f} s; lesson {lesson.id!r} is done.[/]{after}")
     return 0
 
 
-def _with_plugin_of(lesson: Lesson, settings):
-    """For a plugin's lesson, use the model or optimizer it teaches unless one was chosen."""
-    from dataclasses import replace
-    from pathlib import Path
-
-    if not lesson.is_plugin_lesson or (settings.model is not None and settings.optimizer is not None):
-        return settings
-    from mnistkit.host.registry import load_registry
-
-    registry = load_registry()
-    mine = [key for key, path in registry.lessons.items() if Path(path).resolve() == Path(lesson.path).resolve()]
-    for kind, name in mine:
-        if kind == "model" and settings.model is None:
-            settings = replace(settings, model=name)
-        elif kind == "optimizer" and settings.optimizer is None:
-            settings = replace(settings, optimizer=name)
-    return settings
-
-
-def reset_lesson(console: Console, lesson_id: str, store: ProgressStore, settings) -> int:
+def reset_lesson(console: Console, curriculum: Curriculum, lesson_id: str, store: ProgressStore) -> int:
     """Mark the lesson not started and forget its stage's saved results."""
     from mnistkit.curriculum import stages
 
-    lesson = lessons_module.get_lesson(lesson_id)
+    lesson = curriculum.lesson(lesson_id)
     store.mark(lesson.id, "not started")
-    forgotten = stages.reset(stages.StageContext(settings), lesson.stage) if lesson.stage else []
-    what = f"; forgot stage {lesson.stage!r} and what builds on it ({', '.join(forgotten[1:]) or 'nothing'})" if lesson.stage else ""
+    forgotten = stages.reset(stages.StageContext(), lesson.stage) if lesson.stage else []
+    what = (f"; forgot stage {lesson.stage!r} and what builds on it ({', '.join(forgotten[1:]) or 'nothing'})"
+            if lesson.stage else "")
     console.print(f"Lesson {lesson.id!r} is reset to not started{what}.")
     return 0

@@ -1,4 +1,4 @@
-"""Lessons: parse the curriculum's markdown files and track each user's progress.
+"""Lessons: parse the curriculum's markdown files (front matter, questions, answers).
 
 A lesson is a markdown file in ``lessons/`` (installed as ``mnistkit_lessons``)
 that starts with a front-matter block::
@@ -22,8 +22,6 @@ Importing this module is cheap: the standard library only.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +29,6 @@ from typing import Any
 
 from mnistkit.errors import ConfigError
 
-STATUSES = ("not started", "current", "done")
 FRONT_MATTER_KEYS = ("id", "title", "order", "stage", "minutes", "prerequisites", "plugin")
 REQUIRED_KEYS = ("id", "title", "order", "minutes")
 PLUGIN_PREFIX = "plugin-"
@@ -270,117 +267,3 @@ def load_lessons(directory: Path | None = None) -> list[Lesson]:
 def load_curriculum() -> list[Lesson]:
     """The core lessons, sorted by ``order`` (plugin lessons left out)."""
     return [lesson for lesson in load_lessons() if not lesson.is_plugin_lesson]
-
-
-def load_plugin_lessons(registry, problems: list[str] | None = None) -> dict[str, list[Lesson]]:
-    """Each plugin's paired lessons, keyed by plugin name, each with ``plugin`` set.
-
-    The files are those the registry resolved (``registry.lessons_by_plugin()``).
-    A lesson that cannot be read or parsed raises ``ConfigError``, or, when
-    ``problems`` is a list, is reported there and skipped.
-    """
-    found: dict[str, list[Lesson]] = {}
-    for owner, paths in registry.lessons_by_plugin().items():
-        for path in paths:
-            try:
-                try:
-                    text = Path(path).read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError) as err:
-                    raise ConfigError(f"{path}: cannot read the lesson: {err}") from err
-                lesson = parse_lesson(text, path)
-            except ConfigError as err:
-                message = f"plugin {owner!r}: {err}"
-                if problems is None:
-                    raise ConfigError(message) from err
-                problems.append(message)
-                continue
-            found.setdefault(owner, []).append(dataclasses.replace(lesson, plugin=owner))
-    return found
-
-
-def get_lesson(lesson_id: str) -> Lesson:
-    """Look a lesson up by id; unknown ids raise ConfigError listing the ids."""
-    lessons = load_lessons()
-    for lesson in lessons:
-        if lesson.id == lesson_id:
-            return lesson
-    known = ", ".join(lesson.id for lesson in lessons)
-    raise ConfigError(f"no lesson {lesson_id!r}; the lessons are: {known}")
-
-
-def next_lesson(lesson_id: str, lessons: list[Lesson] | None = None) -> Lesson | None:
-    """The lesson after ``lesson_id`` in the order, or None after the last."""
-    lessons = load_lessons() if lessons is None else lessons
-    ids = [lesson.id for lesson in lessons]
-    if lesson_id not in ids or ids.index(lesson_id) + 1 == len(ids):
-        return None
-    return lessons[ids.index(lesson_id) + 1]
-
-
-class ProgressStore:
-    """Per-user lesson progress (platformdirs user data dir, or MNISTKIT_HOME).
-
-    One JSON file, ``progress.json`` in mnistkit's home, shared by the CLI
-    and the TUI: each call reads it afresh and each change replaces it whole
-    (written beside it, then renamed), so two programs never see half a file.
-    A lesson is "done" once marked so; the last lesson shown or run is
-    "current" unless done; every other lesson is "not started". An unreadable
-    file counts as no progress and is replaced on the next change.
-    """
-
-    def __init__(self, path: Path | None = None):
-        if path is None:
-            from mnistkit.data.locations import home_dir
-
-            path = home_dir() / "progress.json"
-        self.path = Path(path)
-
-    def _read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {"done": [], "last": None}
-        if not isinstance(data, dict):
-            return {"done": [], "last": None}
-        done = data.get("done")
-        last = data.get("last")
-        return {
-            "done": [x for x in done if isinstance(x, str)] if isinstance(done, list) else [],
-            "last": last if isinstance(last, str) else None,
-        }
-
-    def _write(self, data: dict[str, Any]) -> None:
-        from mnistkit.errors import OutputError
-        from mnistkit.runs.folder import write_atomic
-
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, (json.dumps({"version": 1, **data}, indent=2) + "\n").encode())
-        except OSError as err:
-            raise OutputError(f"cannot save lesson progress in {self.path}: {err.strerror or err}") from err
-
-    def status(self, lesson_id: str) -> str:  # "not started" | "current" | "done"
-        data = self._read()
-        if lesson_id in data["done"]:
-            return "done"
-        return "current" if data["last"] == lesson_id else "not started"
-
-    def mark(self, lesson_id: str, status: str) -> None:
-        if status not in STATUSES:
-            raise ConfigError(f"unknown lesson status {status!r}; use one of {', '.join(STATUSES)}")
-        data = self._read()
-        done = [x for x in data["done"] if x != lesson_id]
-        if status == "done":
-            done.append(lesson_id)
-        if status == "not started":
-            last = None if data["last"] == lesson_id else data["last"]
-        else:
-            last = lesson_id
-        self._write({"done": done, "last": last})
-
-    def last_lesson(self) -> str | None:
-        return self._read()["last"]
-
-    def reset_all(self) -> None:
-        """Forget all progress."""
-        self._write({"done": [], "last": None})

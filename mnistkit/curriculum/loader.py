@@ -1,43 +1,67 @@
-"""The lessons the TUI shows, in sidebar order, and the user's progress through them.
+"""The curriculum as every front end sees it: the core lessons, then each plugin's, and the rules over them.
 
-A thin adapter over ``mnistkit.curriculum.lessons``: the core curriculum in ``order``,
-then each plugin's paired lessons grouped by plugin. A lesson source that
-fails becomes a line in ``problems`` (shown as a notification) instead of
-stopping the app.
+``load(registry)`` is the one loader, used by ``mnistkit lessons``, ``mnistkit
+lesson show|run|reset`` and the TUI's sidebar, so they list the same lessons
+in the same order. The core curriculum is the lessons folder's lessons whose
+ids do not start with ``plugin-``, by ``order``. Plugin lessons are the files
+the plugins' specs name (``Registry.lessons_by_plugin``), grouped by plugin;
+the lessons folder's own ``plugin-`` lessons that no loaded plugin names come
+last, under ``mnistkit``. A lesson that fails to load becomes a line in
+``problems`` instead of stopping the program.
+
+The rules live here too: which lesson is next (``up_next``, ``following``),
+where a lesson stands (``position``) and which model and optimizer a plugin's
+lesson trains (``config_for``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import difflib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mnistkit.curriculum import lessons as lessons_module
-from mnistkit.errors import MnistkitError
-from mnistkit.curriculum.lessons import Lesson
+from mnistkit.curriculum.lessons import Lesson, load_lessons, parse_lesson
+from mnistkit.curriculum.progress import DONE
+from mnistkit.errors import ConfigError, MnistkitError
 
-NOT_STARTED, CURRENT, DONE = "not started", "current", "done"
+KIT_GROUP = "mnistkit"
+"""The group of the lessons folder's ``plugin-`` lessons that no loaded plugin names (such as schedules)."""
 
 
 @dataclass(frozen=True)
 class Curriculum:
-    """Core lessons and plugin lessons, plus what could not be loaded."""
+    """Core lessons and plugin lessons (plugin name to its lessons, in reading order), plus what failed to load."""
 
     core: tuple[Lesson, ...] = ()
     by_plugin: dict[str, tuple[Lesson, ...]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
     def ordered(self) -> Iterator[Lesson]:
-        """Every lesson in sidebar order: the curriculum, then plugins by name."""
+        """Every lesson in reading order: the curriculum, then the plugin groups."""
         yield from self.core
-        for plugin in sorted(self.by_plugin):
-            yield from self.by_plugin[plugin]
+        for lessons in self.by_plugin.values():
+            yield from lessons
+
+    def plugin_lessons(self) -> list[Lesson]:
+        return [lesson for lessons in self.by_plugin.values() for lesson in lessons]
 
     def get(self, lesson_id: str | None) -> Lesson | None:
         return next((lesson for lesson in self.ordered() if lesson.id == lesson_id), None)
 
+    def lesson(self, lesson_id: str) -> Lesson:
+        """The lesson ``lesson_id``; ``ConfigError`` naming close ids, or listing them all."""
+        found = self.get(lesson_id)
+        if found is not None:
+            return found
+        ids = [lesson.id for lesson in self.ordered()]
+        close = difflib.get_close_matches(lesson_id, ids, n=3)
+        hint = f"did you mean {' or '.join(close)}?" if close else f"the lessons are: {', '.join(ids)}"
+        raise ConfigError(f"no lesson {lesson_id!r}; {hint} (see `mnistkit lessons`)")
+
     def neighbour(self, lesson_id: str | None, step: int) -> Lesson | None:
-        """The lesson ``step`` places after (or before, if negative) ``lesson_id`` in sidebar order."""
+        """The lesson ``step`` places after (or before, if negative) ``lesson_id``; the first for an unknown id."""
         order = list(self.ordered())
         ids = [lesson.id for lesson in order]
         if not order:
@@ -46,6 +70,24 @@ class Curriculum:
             return order[0]
         index = ids.index(lesson_id) + step
         return order[index] if 0 <= index < len(order) else None
+
+    def following(self, lesson_id: str) -> Lesson | None:
+        """The lesson after ``lesson_id`` in reading order, or None after the last."""
+        return self.neighbour(lesson_id, 1) if self.get(lesson_id) is not None else None
+
+    def up_next(self, status: Callable[[str], str], last: str | None) -> Lesson | None:
+        """The lesson to take next: the last one opened, unless done; else the first core lesson not done."""
+        if last is not None and self.get(last) is not None and status(last) != DONE:
+            return self.get(last)
+        return next((lesson for lesson in self.core if status(lesson.id) != DONE), None)
+
+    def position(self, lesson: Lesson) -> str:
+        """Where ``lesson`` stands: ``lesson 3 of 13``, or ``plugin lesson 2 of 12``."""
+        group = list(self.core) if lesson in self.core else self.plugin_lessons()
+        if lesson not in group:
+            return "lesson"
+        where = f"lesson {group.index(lesson) + 1} of {len(group)}"
+        return where if lesson in self.core else f"plugin {where}"
 
     def for_spec(self, registry, kind: str, name: str) -> Lesson | None:
         """The lesson a plugin's ``kind`` ``name`` names, matched by its resolved file."""
@@ -60,62 +102,85 @@ class Curriculum:
         path = Path(lesson.path).resolve()
         return [key for key, file in registry.lessons.items() if Path(file).resolve() == path]
 
+    def config_for(self, config, lesson: Lesson | None, registry, chosen: tuple[str, ...] = ()):
+        """``config`` with the model and optimizer that ``lesson`` teaches put in.
+
+        A plugin's lesson about a model (or optimizer) trains that one, unless
+        the config already uses one the lesson teaches or the user ``chosen``
+        that kind explicitly. A switched model or optimizer starts from its
+        own options (and the optimizer from its own learning rate).
+        """
+        if lesson is None:
+            return config
+        taught = self.specs_for(registry, lesson)
+        changes = {}
+        for kind in ("model", "optimizer"):
+            names = [name for k, name in taught if k == kind]
+            if names and kind not in chosen and getattr(config, kind) not in names:
+                changes[kind], changes[f"{kind}_options"] = names[0], {}
+        if "optimizer" in changes and "learning_rate" not in chosen:
+            changes["learning_rate"] = None
+        return dataclasses.replace(config, **changes)
+
 
 def load(registry) -> Curriculum:
-    """Load the curriculum and the plugins' lessons; failures become ``problems``."""
+    """The curriculum and the plugins' lessons; anything that fails to load becomes a line in ``problems``."""
     problems: list[str] = []
-    core: tuple[Lesson, ...] = ()
-    by_plugin: dict[str, tuple[Lesson, ...]] = {}
+    everything: list[Lesson] = []
     try:
-        core = tuple(lessons_module.load_curriculum())
+        everything = load_lessons()
     except MnistkitError as err:
         problems.append(f"the curriculum could not be loaded: {err}")
-    found = lessons_module.load_plugin_lessons(registry, problems)
-    by_plugin = {name: tuple(items) for name, items in found.items() if items}
-    return Curriculum(core, by_plugin, tuple(problems))
+    core = tuple(lesson for lesson in everything if not lesson.is_plugin_lesson)
+    by_plugin = load_plugin_lessons(registry, problems, taken={lesson.id for lesson in core})
+    claimed = {Path(lesson.path).resolve() for lessons in by_plugin.values() for lesson in lessons}
+    taken = {lesson.id for lessons in by_plugin.values() for lesson in lessons}
+    kit = [dataclasses.replace(lesson, plugin=KIT_GROUP) for lesson in everything
+           if lesson.is_plugin_lesson and Path(lesson.path).resolve() not in claimed and lesson.id not in taken]
+    if kit:
+        by_plugin[KIT_GROUP] = kit
+    groups = sorted(by_plugin.items(), key=lambda item: (min(lesson.order for lesson in item[1]), item[0]))
+    return Curriculum(core, {name: tuple(sorted(lessons, key=_reading_order)) for name, lessons in groups},
+                      tuple(problems))
 
 
-class Progress:
-    """The user's progress, stored by ``mnistkit.curriculum.lessons.ProgressStore`` (shared with ``mnistkit lessons``).
+def _reading_order(lesson: Lesson) -> tuple[int, str]:
+    return lesson.order, lesson.id
 
-    A store that cannot be read or written (a read-only home, say) must not
-    stop the app: the failure is remembered in ``problem`` and the progress
-    of this session is kept in memory.
+
+def load_plugin_lessons(registry, problems: list[str] | None = None, taken: set[str] = frozenset()) -> dict[str, list[Lesson]]:
+    """Each plugin's paired lessons, keyed by plugin name, each with ``plugin`` set.
+
+    The files are those the registry resolved (``registry.lessons_by_plugin()``).
+    A lesson that cannot be read or parsed, or whose id another lesson
+    already has (``taken`` and earlier plugins'), raises ``ConfigError``, or,
+    when ``problems`` is a list, is reported there and skipped.
     """
-
-    def __init__(self, store=None):
-        self.problem: str | None = None
-        self._memory: dict[str, str] = {}
-        self._last: str | None = None
-        try:
-            self._store = store if store is not None else lessons_module.ProgressStore()
-        except (MnistkitError, OSError) as err:
-            self._store, self.problem = None, f"progress cannot be saved: {err}"
-
-    def status(self, lesson_id: str) -> str:
-        if self._store is not None:
+    found: dict[str, list[Lesson]] = {}
+    seen, added = set(taken), set()
+    for owner, paths in registry.lessons_by_plugin().items():
+        for path in paths:
+            if Path(path).resolve() in added:
+                continue  # one file named by two plugins is one lesson, under the first
             try:
-                return self._store.status(lesson_id)
-            except (MnistkitError, OSError) as err:
-                self._fail(err)
-        return self._memory.get(lesson_id, NOT_STARTED)
+                lesson = _read(path)
+                if lesson.id in seen:
+                    raise ConfigError(f"{path}: lesson id {lesson.id!r} is already used by another lesson; rename it")
+            except ConfigError as err:
+                message = f"plugin {owner!r}: {err}"
+                if problems is None:
+                    raise ConfigError(message) from err
+                problems.append(message)
+                continue
+            seen.add(lesson.id)
+            added.add(Path(path).resolve())
+            found.setdefault(owner, []).append(dataclasses.replace(lesson, plugin=owner))
+    return found
 
-    def mark(self, lesson_id: str, status: str) -> None:
-        self._memory[lesson_id] = status
-        self._last = lesson_id
-        if self._store is not None:
-            try:
-                self._store.mark(lesson_id, status)
-            except (MnistkitError, OSError) as err:
-                self._fail(err)
 
-    def last_lesson(self) -> str | None:
-        if self._store is not None:
-            try:
-                return self._store.last_lesson()
-            except (MnistkitError, OSError) as err:
-                self._fail(err)
-        return self._last
-
-    def _fail(self, err: Exception) -> None:
-        self._store, self.problem = None, f"progress cannot be saved: {err}"
+def _read(path: Path) -> Lesson:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the lesson: {err}") from err
+    return parse_lesson(text, path)

@@ -12,7 +12,8 @@ import time
 from contextlib import contextmanager
 from typing import Any
 
-from mnistkit.curriculum.stages import Emit, Note, StageContext, learning_rate, plugin_registry, save_training, stage
+from mnistkit.curriculum.context import Emit, Note, StageContext, plugin_registry, stage
+from mnistkit.curriculum.train_cache import save_training
 
 
 @contextmanager
@@ -29,7 +30,7 @@ def _logits(model, images):
     """The model's logits for uint8 ``images``, through a compiled forward pass."""
     from flax import nnx
 
-    from mnistkit.engine.loop import scale
+    from mnistkit.engine.steps import scale
 
     global _compiled_forward
     if _compiled_forward is None:
@@ -73,7 +74,7 @@ def _data(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     from mnistkit.data import load_mnist
     from mnistkit.report.digits import digit_lines
 
-    s = ctx.settings
+    s = ctx.config
     data = load_mnist(s.data, s.data_dir, notify=lambda message: emit(Note(message)))
     ctx.data = data
     emit(f"Data: {data.description}")
@@ -99,7 +100,7 @@ def _data(ctx: StageContext, emit: Emit) -> dict[str, Any]:
 def _pipeline(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     from mnistkit.data import make_tf_datasets
 
-    s, data = ctx.settings, ctx.data
+    s, data = ctx.config, ctx.data
     train, test = make_tf_datasets(data, s.batch_size, s.seed)
     batch = next(train.as_numpy_iterator())
     table = _table("key", "shape", "dtype", "min", "max", title=f"One training batch (batch size {s.batch_size})")
@@ -132,11 +133,11 @@ def _model(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import jax.numpy as jnp
     from flax import nnx
 
-    from mnistkit.runs.config import build_model
+    from mnistkit.host.build import build_model
 
-    s = ctx.settings
-    spec = plugin_registry(ctx).model(s.model_name)
-    model = build_model(spec, dict(spec.options), s.seed)
+    s = ctx.config
+    spec = plugin_registry(ctx).model(s.model)
+    model = build_model(spec, s.model_options, s.seed)
     ctx.model = model
     with _eval_mode(model):
         out = jax.eval_shape(model, jax.ShapeDtypeStruct((1, 28, 28, 1), jnp.float32))
@@ -152,8 +153,8 @@ def _model(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     total = sum(counts.values())
     table.add_row("total", "", f"{total:,}")
     emit(table)
-    emit(f"Model {s.model_name!r}: {total:,} parameters, initialised from seed {s.seed}.")
-    return {"model": s.model_name, "params": int(total), "layers": counts, "output_shape": tuple(out.shape)}
+    emit(f"Model {s.model!r}: {total:,} parameters, initialised from seed {s.seed}.")
+    return {"model": s.model, "params": int(total), "layers": counts, "output_shape": tuple(out.shape)}
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -200,7 +201,7 @@ def _metrics(ctx: StageContext, emit: Emit) -> dict[str, Any]:
 
     import optax
 
-    from mnistkit.engine.loop import Metrics
+    from mnistkit.engine.steps import Metrics
 
     n = min(1000, len(ctx.data.test_labels))
     labels = ctx.data.test_labels[:n]
@@ -224,19 +225,19 @@ def _optimizer(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import jax
     from flax import nnx
 
-    from mnistkit.runs.config import build_optimizer
+    from mnistkit.host.build import build_optimizer
 
-    s = ctx.settings
-    spec = plugin_registry(ctx).optimizer(s.optimizer_name)
-    rate = learning_rate(ctx)
-    ctx.tx = build_optimizer(spec, rate, dict(spec.options))
+    s = ctx.config
+    spec = plugin_registry(ctx).optimizer(s.optimizer)
+    rate = s.learning_rate
+    ctx.tx = build_optimizer(spec, rate, s.optimizer_options)
     ctx.optimizer = nnx.Optimizer(ctx.model, ctx.tx, wrt=nnx.Param)
     params = sum(leaf.size for leaf in jax.tree.leaves(nnx.state(ctx.model, nnx.Param)))
     state = sum(leaf.size for leaf in jax.tree.leaves(nnx.state(ctx.optimizer)))
-    options = ", ".join(f"{k}={v}" for k, v in spec.options.items())
-    emit(f"Optimizer {s.optimizer_name!r}: learning rate {rate}, {options}.")
+    options = ", ".join(f"{k}={v}" for k, v in s.optimizer_options.items())
+    emit(f"Optimizer {s.optimizer!r}: learning rate {rate}, {options}.")
     emit(f"Its state holds {state:,} numbers for {params:,} parameters (step {int(ctx.optimizer.step[...])}).")
-    return {"optimizer": s.optimizer_name, "learning_rate": rate, "state_numbers": int(state), "params": int(params)}
+    return {"optimizer": s.optimizer, "learning_rate": rate, "state_numbers": int(state), "params": int(params)}
 
 
 @stage("train_step", "the jitted train step, a few times", requires=("data", "model", "optimizer"))
@@ -245,9 +246,9 @@ def _train_step(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import numpy as np
     from flax import nnx
 
-    from mnistkit.engine.loop import loss_fn, scale
+    from mnistkit.engine.steps import loss_fn, scale
 
-    s, data = ctx.settings, ctx.data
+    s, data = ctx.config, ctx.data
     model, optimizer = nnx.clone((ctx.model, ctx.optimizer))
 
     @nnx.jit
@@ -284,9 +285,9 @@ def _evaluate(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import optax
     from flax import nnx
 
-    from mnistkit.engine.loop import Metrics, scale
+    from mnistkit.engine.steps import Metrics, scale
 
-    s, data = ctx.settings, ctx.data
+    s, data = ctx.config, ctx.data
     which = "trained" if ctx.trained is not None else "untrained"
     model = ctx.trained if ctx.trained is not None else ctx.model
 
@@ -314,13 +315,13 @@ def _seeds(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     import numpy as np
     from flax import nnx
 
-    from mnistkit.runs.config import build_model
+    from mnistkit.host.build import build_model
 
-    s = ctx.settings
-    spec = plugin_registry(ctx).model(s.model_name)
+    s = ctx.config
+    spec = plugin_registry(ctx).model(s.model)
 
     def params(seed: int) -> list[np.ndarray]:
-        return [np.asarray(x) for x in jax.tree.leaves(nnx.state(build_model(spec, dict(spec.options), seed), nnx.Param))]
+        return [np.asarray(x) for x in jax.tree.leaves(nnx.state(build_model(spec, s.model_options, seed), nnx.Param))]
 
     a, b, c = params(s.seed), params(s.seed), params(s.seed + 1)
     same = all(np.array_equal(x, y) for x, y in zip(a, b))
@@ -337,27 +338,23 @@ def _seeds(ctx: StageContext, emit: Emit) -> dict[str, Any]:
 
 @stage("train", "train and evaluate, epoch by epoch", requires=("data", "model", "optimizer"), produces=("trained", "history", "predictions"))
 def _train(ctx: StageContext, emit: Emit) -> dict[str, Any]:
-    from flax import nnx
-
-    from mnistkit.engine import loop as engine
     from mnistkit.engine import events as ev
+    from mnistkit.errors import TrainingError
+    from mnistkit.runs.assemble import prepare
 
-    s = ctx.settings
-    trained = nnx.clone(ctx.model)
-    config = {"model": s.model_name, "optimizer": s.optimizer_name, "learning_rate": learning_rate(ctx),
-              "batch_size": s.batch_size, "epochs": s.epochs, "seed": s.seed}
-    settings = engine.Settings(epochs=s.epochs, batch_size=s.batch_size, seed=s.seed)
-    history: tuple[dict[str, float], ...] = ()
-    for event in engine.train(trained, ctx.tx, ctx.data, settings, config):
+    run = prepare(ctx.config, plugin_registry(ctx), out=ctx.runs_dir, data=ctx.data,
+                  notify=lambda message: emit(Note(message)))
+    for event in run.events(ctx.should_stop, progress_every=ctx.progress_every):
         emit(event)
         if isinstance(event, ev.Predictions):
             ctx.predictions = event
-        if isinstance(event, ev.Finished):
-            history = event.history
-    ctx.trained, ctx.history = trained, history
+    if run.outcome.status != "completed":
+        raise TrainingError(run.outcome.message)
+    ctx.trained, ctx.history, ctx.run_dir = run.model, run.history, run.path
     save_training(ctx)
-    last = history[-1]
-    return {"epochs": len(history), "history": [dict(row) for row in history],
+    last = ctx.history[-1]
+    emit(f"The run's folder, for `mnistkit predict --run` and `mnistkit run --resume`: {run.path}")
+    return {"epochs": len(ctx.history), "history": [dict(row) for row in ctx.history], "run": str(run.path),
             "test_accuracy": last["test_accuracy"], "train_loss": last["train_loss"]}
 
 
@@ -370,7 +367,7 @@ def _curves(ctx: StageContext, emit: Emit) -> dict[str, Any]:
         table.add_row(str(row["epoch"]), f"{row['train_loss']:.4f}", f"{row['train_accuracy']:.2%}",
                       f"{row['test_loss']:.4f}", f"{row['test_accuracy']:.2%}")
     emit(table)
-    path = ctx.settings.output_dir() / "curves.png"
+    path = ctx.output_dir() / "curves.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     plot_curves(ctx.history, path)
     emit(f"Saved the curves in {path}")
@@ -392,7 +389,7 @@ def _predict(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     correct = int((predicted == labels).sum())
     emit(f"The trained model's guesses for the first {len(labels)} test digits ({correct} right):")
     emit(prediction_grid(images, labels, predicted))
-    path = ctx.settings.output_dir() / "predictions.png"
+    path = ctx.output_dir() / "predictions.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     plot_predictions(images, labels, predicted, path)
     emit(f"Saved the grid in {path}")

@@ -8,7 +8,7 @@
   prepared ``mnist`` dataset in ``mnist/<version>/``.
 * The host tfds downloads MNIST from, probed with a short TCP connect.
 
-Environment variables are read at call time, so tests can monkeypatch them.
+The environment variables are read through ``mnistkit.environment``, at call time.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import socket
 import threading
 from pathlib import Path
 
+from mnistkit.environment import home_dir, offline_forced, tfds_data_dir
+
 TFDS_MNIST_VERSION = "3.0.1"
 """The version ``tfds.load("mnist")`` loads with tensorflow-datasets 4.9.x."""
 
@@ -28,24 +30,9 @@ DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 PROBE_TIMEOUT_S = 3.0
 
 
-def home_dir() -> Path:
-    """mnistkit's data home: ``$MNISTKIT_HOME`` or the platform's user data dir."""
-    env = os.environ.get("MNISTKIT_HOME")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("mnistkit"))
-
-
 def imported_idx_dir() -> Path:
     """Where ``mnistkit data import`` keeps its verified copy of the four files."""
     return home_dir() / "mnist"
-
-
-def tfds_data_dir() -> Path:
-    """The tensorflow-datasets data dir: ``$TFDS_DATA_DIR`` or ``~/tensorflow_datasets``."""
-    return Path(os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets").expanduser()
 
 
 def tfds_mnist_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -69,11 +56,6 @@ def tfds_mnist_counts(data_dir: str | os.PathLike | None = None) -> dict[str, in
         return {s["name"]: sum(int(n) for n in s["shardLengths"]) for s in info["splits"]}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-
-
-def offline_forced() -> bool:
-    """True when ``$MNISTKIT_OFFLINE`` is set to a non-empty value other than 0."""
-    return os.environ.get("MNISTKIT_OFFLINE", "") not in ("", "0")
 
 
 def download_host_reachable(timeout: float = PROBE_TIMEOUT_S) -> bool:

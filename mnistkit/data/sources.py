@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from mnistkit import environment
 from mnistkit.data import files, idx, lazy, locations
 from mnistkit.errors import ConfigError, DataError
 
@@ -210,9 +211,9 @@ def idx_dir_candidate(data_dir: str | os.PathLike | None = None) -> tuple[Path, 
     """
     if data_dir is not None:
         return Path(data_dir).expanduser(), ""
-    env = os.environ.get("MNISTKIT_DATA_DIR")
-    if env:
-        return Path(env).expanduser(), "MNISTKIT_DATA_DIR"
+    env = environment.data_dir_variable()
+    if env is not None:
+        return env, "MNISTKIT_DATA_DIR"
     own = locations.imported_idx_dir()
     if own.is_dir():
         return own, "mnistkit data import"

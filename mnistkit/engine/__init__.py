@@ -12,8 +12,24 @@ from typing import Any
 
 _PUBLIC = {
     "train": "mnistkit.engine.loop",
-    "Settings": "mnistkit.engine.loop",
-    "Snapshot": "mnistkit.engine.loop",
+    "choose_devices": "mnistkit.engine.loop",
+    "choose_steps_per_dispatch": "mnistkit.engine.loop",
+    "Settings": "mnistkit.engine.settings",
+    "Snapshot": "mnistkit.engine.settings",
+    "epoch_lengths": "mnistkit.engine.settings",
+    "Metrics": "mnistkit.engine.steps",
+    "metrics_type": "mnistkit.engine.steps",
+    "TraceLog": "mnistkit.engine.steps",
+    "scale": "mnistkit.engine.steps",
+    "forward": "mnistkit.engine.steps",
+    "loss_fn": "mnistkit.engine.steps",
+    "epoch_order": "mnistkit.engine.steps",
+    "make_train_step": "mnistkit.engine.steps",
+    "make_eval_step": "mnistkit.engine.steps",
+    "make_predict": "mnistkit.engine.steps",
+    "score_test_set": "mnistkit.engine.steps",
+    "dtype_named": "mnistkit.engine.steps",
+    "pad_to_batches": "mnistkit.engine.steps",
 }
 
 

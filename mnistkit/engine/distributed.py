@@ -41,6 +41,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from mnistkit import environment
 from mnistkit.errors import ConfigError
 
 JOIN_TIMEOUT = 120
@@ -76,7 +77,7 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
         raise ConfigError(f"--num-processes must be at least 1, got {num_processes}")
     if process_id is not None and num_processes is not None and not 0 <= process_id < num_processes:
         raise ConfigError(f"--process-id must be from 0 to {num_processes - 1} for {num_processes} processes, got {process_id}")
-    address = coordinator or os.environ.get("JAX_COORDINATOR_ADDRESS")
+    address = coordinator or environment.coordinator_address()
     if address is not None:
         host, port = _host_port(address)
         if process_id not in (None, 0):

@@ -3,7 +3,8 @@
 This is the shape the Flax MNIST tutorial teaches: a ``tf.data`` pipeline on
 the host feeds one batch at a time to an ``nnx.jit``-compiled train step that
 updates the model in place. It keeps the tutorial's fixes (metrics from the
-same forward pass, a fresh shuffle per epoch, every test image scored) and
+same forward pass, a fresh shuffle per epoch, every test image scored),
+honours label smoothing, stops on a loss that is not finite, and
 yields the same events as ``mnistkit.engine.loop.train``, so the CLI, run folders
 and TUI work unchanged. It is slower than the default engine: every batch is
 prepared by TensorFlow and copied to the device, and ``nnx.jit`` checks the
@@ -14,6 +15,7 @@ engine's (same permutation, same slices), which is how the tests check that
 the two engines compute the same thing.
 """
 
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,13 +25,15 @@ import numpy as np
 import optax
 from flax import nnx
 
-from mnistkit.engine.loop import Settings, Snapshot, _floats, _reports, epoch_order, loss_fn, metrics_type
+from mnistkit.engine.settings import Settings, Snapshot
+from mnistkit.engine.steps import epoch_order, floats, loss_fn, metric_reports, metrics_type, nan_message
 from mnistkit.errors import ConfigError
 from mnistkit.engine.events import (
     Compiled,
     EpochEnd,
     Evaluation,
     Event,
+    Failed,
     Finished,
     Interrupted,
     Predictions,
@@ -43,10 +47,11 @@ if TYPE_CHECKING:
     from mnistkit.data import MnistArrays
 
 
-def _steps(kind: type):
+def _steps(kind: type, label_smoothing: float = 0.0):
     @nnx.jit
     def train_step(model, optimizer, metrics, batch):
-        (loss, logits), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, batch["image"], batch["label"])
+        (loss, logits), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, batch["image"], batch["label"],
+                                                                           label_smoothing)
         optimizer.update(model, grads)
         return metrics.merge(kind.single_from_model_output(loss=loss, logits=logits, labels=batch["label"]))
 
@@ -83,7 +88,7 @@ def train(
         raise ConfigError("--engine tutorial cannot resume a run; resume with the default engine (--engine fast)")
     run_start = time.perf_counter()
     kind = metrics_type(metrics)
-    train_step, eval_step = _steps(kind)
+    train_step, eval_step = _steps(kind, settings.label_smoothing)
     optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
     steps = len(data.train_images) // settings.batch_size
     shown = slice(0, min(settings.num_predictions, len(data.test_images)))
@@ -99,7 +104,8 @@ def train(
     history: list[dict[str, float]] = []
     train_ds, test_ds = make_tf_datasets(data, settings.batch_size, settings.seed)
     compiled = False
-    for epoch in range(1, settings.epochs + 1):
+    last_finite: float | None = None
+    for epoch in range(1, int(settings.epochs) + 1):
         if order == "engine":
             perm = np.asarray(epoch_order(settings.seed, epoch, len(data.train_images)))
             permuted = MnistArrays(data.train_images[perm], data.train_labels[perm], data.test_images,
@@ -119,11 +125,15 @@ def train(
                 compiled, compile_seconds = True, time.perf_counter() - epoch_start
                 yield Compiled(seconds=compile_seconds)
             if step % settings.progress_every == 0 or step == steps:
-                values = _floats(running)
+                values = floats(running)
+                if not math.isfinite(values["loss"]):
+                    yield Failed(nan_message(epoch, step, last_finite), epoch=epoch, step=step)
+                    return
+                last_finite = values["loss"]
                 elapsed = time.perf_counter() - epoch_start - compile_seconds
                 yield Progress(epoch, step, steps, values["loss"], values["accuracy"],
                                step * settings.batch_size / elapsed if elapsed > 0 else 0.0)
-        epoch_end = EpochEnd(epoch=epoch, train=_floats(running), seconds=time.perf_counter() - epoch_start)
+        epoch_end = EpochEnd(epoch=epoch, train=floats(running), seconds=time.perf_counter() - epoch_start)
         yield epoch_end
 
         model.eval()
@@ -133,9 +143,12 @@ def train(
             batch_metrics, batch_logits = eval_step(model, batch)
             test_metrics = test_metrics.merge(batch_metrics)
             logits.append(np.asarray(batch_logits))
-        test = _floats(test_metrics)
+        test = floats(test_metrics)
+        if not math.isfinite(test["loss"]):
+            yield Failed(nan_message(epoch, steps, last_finite), epoch=epoch, step=steps)
+            return
         all_logits = np.concatenate(logits)
-        reports = _reports(metrics, EvaluationOutputs(epoch, all_logits, np.asarray(data.test_labels)))
+        reports = metric_reports(metrics, EvaluationOutputs(epoch, all_logits, np.asarray(data.test_labels)))
         for report in reports:
             test.update(report.values)
         evaluation = Evaluation(epoch=epoch, test=test, seconds=time.perf_counter() - eval_start)

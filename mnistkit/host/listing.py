@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mnistkit.host.registry import Registry
+import math
+import traceback
+from collections.abc import Callable
+
+from mnistkit.errors import PluginError
+from mnistkit.host.registry import Problem, Registry
+from mnistkit.specs import MetricSpec, ModelSpec
 
 KIND_ORDER = ("model", "optimizer", "metric")
 
@@ -103,3 +109,72 @@ def render(registry: Registry, console, verbose: bool = False) -> None:
         console.print(f"[red]problem:[/] {escape(str(problem))}")
     if not verbose and any(p.details for p in registry.problems):
         console.print("\n[dim]Add --verbose to see the tracebacks.[/]")
+
+
+def check_builds(registry: Registry) -> None:
+    """Build every model and optimizer with its default options and try every metric.
+
+    What fails becomes a ``Problem`` of the plugin that registered it (a model
+    with the wrong output shape, a factory that raises or returns the wrong
+    type, a metric out of its bounds). Used by ``mnistkit plugins --check``;
+    the contract checks (``mnistkit.testing``) go much further.
+    """
+    from mnistkit.host.build import build_optimizer
+
+    def attempt(kind: str, name: str, call: Callable[[], Any]) -> None:
+        owner = registry.owners[(kind, name)]
+        try:
+            call()
+        except PluginError as exc:
+            registry.problems.append(Problem(owner, str(exc)))
+        except Exception as exc:  # a plugin's bug, reported like the others
+            registry.problems.append(Problem(owner, f"{kind} {name!r} failed: {type(exc).__name__}: {exc}", traceback.format_exc()))
+
+    for name, spec in registry.models.items():
+        attempt("model", name, lambda spec=spec: _try_model(spec))
+    for name, spec in registry.optimizers.items():
+        attempt("optimizer", name, lambda spec=spec: build_optimizer(spec, spec.learning_rate, dict(spec.options)))
+    for name, spec in registry.metrics.items():
+        attempt("metric", name, lambda spec=spec: _try_metric(spec))
+
+
+def _try_model(spec: ModelSpec) -> None:
+    """Build the model abstractly (shapes only, nothing computed) and check its output shape."""
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from mnistkit.specs import IMAGE_SHAPE, NUM_CLASSES
+
+    model = nnx.eval_shape(lambda: spec.factory(nnx.Rngs(0), **dict(spec.options)))
+    if not isinstance(model, nnx.Module):
+        raise PluginError(f"model {spec.name!r}: factory returned {type(model).__name__}, not an nnx.Module")
+    model.eval()
+    graphdef, state = nnx.split(model)
+    x = jax.ShapeDtypeStruct((2, *IMAGE_SHAPE), jnp.float32)
+    out = jax.eval_shape(lambda state, x: nnx.merge(graphdef, state)(x), state, x)
+    if getattr(out, "shape", None) != (2, NUM_CLASSES):
+        shape = tuple(out.shape) if hasattr(out, "shape") else type(out).__name__
+        raise PluginError(f"model {spec.name!r} maps a (2, 28, 28, 1) batch to shape {shape}; expected (2, {NUM_CLASSES})")
+
+
+def _try_metric(spec: MetricSpec) -> None:
+    import numpy as np
+
+    from mnistkit.specs import NUM_CLASSES, EvaluationOutputs
+
+    logits = np.random.default_rng(0).normal(size=(32, NUM_CLASSES)).astype(np.float32)
+    labels = np.arange(32, dtype=np.int32) % NUM_CLASSES
+    low, high = spec.bounds
+    values = []
+    if spec.per_example is not None:
+        out = np.asarray(spec.per_example(logits, labels))
+        if out.shape != labels.shape:
+            raise PluginError(f"metric {spec.name!r}: per_example returns shape {out.shape}; expected {labels.shape}")
+        values += out.tolist()
+    if spec.on_evaluation is not None:
+        report = spec.on_evaluation(EvaluationOutputs(1, logits, labels))
+        values += list(report.values.values()) if report is not None else []
+    bad = [v for v in values if not (math.isfinite(v) and low <= v <= high)]
+    if bad:
+        raise PluginError(f"metric {spec.name!r}: value {bad[0]} is outside its bounds [{low}, {high}]")

@@ -159,12 +159,18 @@ def scaffold(name: str, where: Path) -> Path:
     """Write the package ``mnistkit-NAME`` under ``where`` and return its folder.
 
     ``ConfigError`` for a name that is not lowercase words joined by ``-``,
-    or when the folder exists already.
+    whose package would clash with one already installed (mnistkit's own
+    ``mnistkit_plugins`` and ``mnistkit_lessons`` among them), or when the
+    folder exists already.
     """
     if not _NAME.fullmatch(name):
         raise ConfigError(f"plugin name {name!r} must be lowercase letters and digits, words joined by '-' (e.g. tiny-cnn)")
     dist = f"mnistkit-{name}"
     package = package_name(name)
+    clash = _installed(package)
+    if clash is not None:
+        raise ConfigError(f"plugin name {name!r} would make the package {package}, which clashes with {clash}; "
+                          "choose another name")
     root = Path(where) / dist
     if root.exists():
         raise ConfigError(f"{root} exists already; choose another name or folder (--dir)")
@@ -182,3 +188,21 @@ def scaffold(name: str, where: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(template.substitute(values), encoding="utf-8")
     return root
+
+
+def _installed(package: str) -> str | None:
+    """What an installed package of that import name is, or None when the name is free."""
+    import importlib.metadata
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        found = None
+    owners = importlib.metadata.packages_distributions().get(package, [])
+    if found is None and not owners:
+        return None
+    if package in ("mnistkit_plugins", "mnistkit_lessons"):
+        return f"mnistkit's own {package} (its builtin {package.removeprefix('mnistkit_')})"
+    where = f" from {', '.join(sorted(set(owners)))}" if owners else ""
+    return f"the installed package {package}{where}"

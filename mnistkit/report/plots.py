@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mnistkit.runs.folder import write_atomic
+from mnistkit.atomic import write_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -122,3 +122,16 @@ class JsonView:
 
     def __exit__(self, *exc) -> None:
         pass
+
+
+class NoView:
+    """Shows nothing: the view of a process that trains in step with process 0 of a ``--distributed`` run."""
+
+    def handle(self, event: ev.Event) -> None:
+        pass
+
+    def __enter__(self) -> "NoView":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass

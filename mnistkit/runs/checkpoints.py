@@ -29,7 +29,6 @@ orbax is imported on first use: it costs about a second.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
 from collections.abc import Callable, Iterator, Mapping
@@ -43,18 +42,17 @@ import numpy as np
 
 from mnistkit import __version__
 from mnistkit.errors import ConfigError, DataError, OutputError
+from mnistkit.runs.integrity import checksum, check_manifest, fit, reason, write_manifest
 
 if TYPE_CHECKING:
     from mnistkit.data import MnistArrays
-    from mnistkit.engine.loop import Snapshot
+    from mnistkit.engine.settings import Snapshot
 
 FORMAT_VERSION = 1
 """Bumped whenever a checkpoint of the previous version can no longer be resumed."""
 FOLDER = "checkpoints"
 KEEP = 3
 TMP_MARKER = ".orbax-checkpoint-tmp"
-MANIFEST = "manifest.sha256.json"
-"""In each checkpoint folder: the SHA-256 of every file, checked before orbax reads any."""
 
 Notify = Callable[[str], None]
 
@@ -188,7 +186,7 @@ class Checkpoints:
             "global_step": step,
             "history": [dict(row) for row in snapshot.history],
             "has_running": snapshot.running is not None,
-            "checksum": _checksum(snapshot.state, snapshot.running),
+            "checksum": checksum(snapshot.state, snapshot.running),
             "saved_at": datetime.now().isoformat(timespec="seconds"),
         }
         items = {"state": ocp.args.StandardSave(snapshot.state), "meta": ocp.args.JsonSave(meta)}
@@ -204,11 +202,11 @@ class Checkpoints:
                     manager.delete(stale)
                 manager.save(step, args=ocp.args.Composite(**items), force=True)
                 manager.wait_until_finished()
-            _write_manifest(self.path / str(step))
+            write_manifest(self.path / str(step))
         except Exception as err:
             _remove_temporary(self.path, step)
             raise OutputError(
-                f"cannot write a checkpoint in {self.path}: {_reason(err)}; "
+                f"cannot write a checkpoint in {self.path}: {reason(err)}; "
                 "the previous checkpoint is kept; free some space or fix the folder's permissions"
             ) from err
         self.last_saved = (snapshot.epoch, snapshot.step)
@@ -231,7 +229,7 @@ class Checkpoints:
         a warning through ``notify``; a checkpoint of another format version or
         one whose arrays do not fit ``template`` is a ``ConfigError``.
         """
-        from mnistkit.engine.loop import Snapshot
+        from mnistkit.engine.settings import Snapshot
 
         problems = []
         for step in reversed(self.steps()):
@@ -262,12 +260,12 @@ class Checkpoints:
 
     def _read_meta(self, step: int) -> dict[str, Any]:
         ocp = _orbax()
-        _check_manifest(self.path / str(step))
+        check_manifest(self.path / str(step))
         try:
             with _quiet():
                 meta = self._open(writable=False).restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
         except Exception as err:
-            raise DataError(f"the checkpoint {self.path / str(step)} is damaged ({_reason(err)})") from err
+            raise DataError(f"the checkpoint {self.path / str(step)} is damaged ({reason(err)})") from err
         if not isinstance(meta, dict) or not {"format_version", "epoch", "step", "history", "checksum"} <= set(meta):
             raise DataError(f"the checkpoint {self.path / str(step)} is damaged (its meta is incomplete)")
         return meta
@@ -282,9 +280,9 @@ class Checkpoints:
             with _quiet():
                 restored = self._open(writable=False).restore(step, args=ocp.args.Composite(**items))
         except Exception as err:
-            raise DataError(f"the checkpoint {where} is damaged ({_reason(err)})") from err
+            raise DataError(f"the checkpoint {where} is damaged ({reason(err)})") from err
         state, running = restored["state"], restored.get("running") if meta.get("has_running") else None
-        if _checksum(state, running) != meta["checksum"]:
+        if checksum(state, running) != meta["checksum"]:
             raise DataError(f"the checkpoint {where} is damaged (its arrays do not match their SHA-256)")
         return state, running
 
@@ -301,139 +299,12 @@ def check_format(meta: Mapping[str, Any], run_dir: Path) -> None:
         )
 
 
-def fit(template: Any, restored: Any, run_dir: Path, path: str = "") -> Any:
-    """``restored`` (string keys, as orbax reads them) in the key types of ``template``.
-
-    Raises ``ConfigError`` naming the first array that is missing, extra or
-    of another shape or dtype: the checkpoint was made by a different model.
-    """
-    if isinstance(template, Mapping):
-        if not isinstance(restored, Mapping):
-            raise _mismatch(run_dir, path, "is an array in the checkpoint but a group in the model")
-        by_name = {str(k): k for k in template}
-        for name in restored:
-            if str(name) not in by_name:
-                raise _mismatch(run_dir, _join(path, name), "is in the checkpoint but not in the model")
-        out = {}
-        for name, key in by_name.items():
-            if name not in restored:
-                raise _mismatch(run_dir, _join(path, name), "is in the model but not in the checkpoint")
-            out[key] = fit(template[key], restored[name], run_dir, _join(path, name))
-        return out
-    if isinstance(restored, Mapping):
-        raise _mismatch(run_dir, path, "is a group in the checkpoint but an array in the model")
-    want, got = _signature(template), _signature(restored)
-    if want != got:
-        raise _mismatch(run_dir, path, f"is {got[0]}{list(got[1])} in the checkpoint but {want[0]}{list(want[1])} in the model")
-    return restored
-
-
-def _join(path: str, name: Any) -> str:
-    return f"{path}.{name}" if path else str(name)
-
-
-def _mismatch(run_dir: Path, path: str, what: str) -> ConfigError:
-    readable = path.replace("0.", "model.", 1) if path.startswith("0.") else path
-    readable = readable.replace("1.", "optimizer.", 1) if readable.startswith("1.") else readable
-    return ConfigError(
-        f"the checkpoint in {run_dir} was made by a different model: {readable} {what}; "
-        "resume with the model and options the run was started with"
-    )
-
-
-def _signature(leaf: Any) -> tuple[str, tuple[int, ...]]:
-    dtype = getattr(leaf, "dtype", None)
-    if _is_key(leaf):
-        import jax
-
-        return f"key<{jax.random.key_impl(leaf)}>", tuple(leaf.shape)
-    return str(np.dtype(dtype) if dtype is not None else np.asarray(leaf).dtype), tuple(np.shape(leaf))
-
-
-def _is_key(leaf: Any) -> bool:
-    dtype = getattr(leaf, "dtype", None)
-    if dtype is None or isinstance(dtype, np.dtype):
-        return False
-    import jax
-
-    return jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
-
-
-def _leaves(tree: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(tree, Mapping):
-        for key in tree:
-            yield from _leaves(tree[key], _join(path, key))
-    else:
-        yield path, tree
-
-
-def _checksum(state: Any, running: Any) -> str:
-    """SHA-256 over every array's path, dtype, shape and bytes; key types do not matter."""
-    digest = hashlib.sha256()
-    for path, leaf in sorted(_leaves({"state": state, "running": running or {}})):
-        if _is_key(leaf):
-            import jax
-
-            leaf = jax.random.key_data(leaf)
-        array = np.ascontiguousarray(np.asarray(leaf))
-        digest.update(f"{path}|{array.dtype.str}|{array.shape}|".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
-def _write_manifest(folder: Path) -> None:
-    from mnistkit.runs.folder import write_atomic
-
-    paths = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST]
-    files = {str(p.relative_to(folder)): _file_sha256(p) for p in paths}
-    write_atomic(folder / MANIFEST, json.dumps(files, indent=1).encode())
-
-
-def _check_manifest(folder: Path) -> None:
-    """``DataError`` if a file of the checkpoint changed since it was saved.
-
-    Damaged files are caught here rather than by orbax, whose reader reports
-    them once per array on the terminal. A checkpoint without a manifest (the
-    process ended between orbax's rename and the manifest) is still guarded
-    by the arrays' SHA-256 in ``meta``.
-    """
-    path = folder / MANIFEST
-    if not path.is_file():
-        return
-    try:
-        files = json.loads(path.read_text())
-        for name, digest in files.items():
-            if _file_sha256(folder / name) != digest:
-                raise DataError(f"the checkpoint {folder} is damaged ({name} changed after it was saved)")
-    except FileNotFoundError as err:
-        raise DataError(f"the checkpoint {folder} is damaged ({Path(err.filename).name} is missing)") from None
-    except (OSError, ValueError, AttributeError) as err:
-        raise DataError(f"the checkpoint {folder} is damaged ({_reason(err)})") from None
-
-
-def _file_sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def _remove_temporary(folder: Path, step: int) -> None:
     """Best effort: drop what a failed save of ``step`` left behind."""
     if not folder.is_dir():
         return
     for path in folder.glob(f"{step}{TMP_MARKER}*"):
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _reason(err: BaseException) -> str:
-    """The most telling line of an error orbax may have wrapped several times."""
-    seen = err
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.strerror:
-            return f"{seen.strerror}" + (f": {seen.filename}" if seen.filename else "")
-        seen = seen.__cause__ or seen.__context__
-    text = str(err).strip().splitlines()
-    line = text[0].split(" [tensorstore_spec=")[0] if text else type(err).__name__
-    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def _orbax():

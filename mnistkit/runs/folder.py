@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import uuid
 import warnings
@@ -31,6 +30,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mnistkit.atomic import write_atomic
+from mnistkit.environment import DEFAULT_RUNS_DIR
 from mnistkit.errors import OutputError
 from mnistkit.engine.events import (
     Compiled,
@@ -46,30 +47,6 @@ from mnistkit.engine.events import (
 )
 
 Status = Literal["running", "completed", "interrupted", "failed"]
-
-DEFAULT_RUNS_DIR = Path("runs")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step.
-
-    The bytes go to a hidden temporary file in the same folder, which is then
-    renamed over ``path``; readers see the old file or the new one, never a
-    part. This guards against a crash of the process, not against power loss
-    (no fsync). Raises ``OSError`` if the folder cannot be written.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    # os.open with 0o666 lets the umask decide permissions, as open() would.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
 
 def default_run_dir(out: Path | None, model: str, now: datetime | None = None) -> Path:
     """A fresh folder name ``<out>/<YYYYmmdd-HHMMSS>-<model>`` for a run.

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mnistkit.runs.checkpoints import Checkpoints, Notify, check_format, data_fingerprint
 from mnistkit.errors import ConfigError, DataError
+from mnistkit.runs.checkpoints import Checkpoints, Notify, check_format, data_fingerprint
 
 if TYPE_CHECKING:
     from mnistkit.data import MnistArrays
@@ -34,6 +35,8 @@ def run_config(run_dir: Path) -> RunConfig:
     from mnistkit.runs.config import RunConfig
 
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is a file, not a run folder; pass a folder made by `mnistkit run`")
     if not run_dir.is_dir():
         raise ConfigError(f"run folder {run_dir} does not exist; pass a folder made by `mnistkit run`")
     saved = read_json(run_dir / "config.json")
@@ -47,34 +50,51 @@ def run_config(run_dir: Path) -> RunConfig:
         raise DataError(f"cannot read {run_dir / 'config.json'}: {err}") from None
 
 
-MAY_CHANGE = ("data_dir", "devices", "steps_per_dispatch", "dtype")
-"""Settings a resumed run may take anew: where its data is now, how to spread the work, the compute dtype."""
+MAY_CHANGE = ("epochs", "data_dir", "devices", "steps_per_dispatch", "dtype")
+"""Settings a resumed run may take anew: more epochs, where its data is now, how to spread the work, the compute dtype."""
 
 
-def plan_resume(run_dir: Path, *, epochs: float | None = None, overrides: Mapping[str, Any] | None = None,
-                given: Mapping[str, Any] | None = None, notify: Notify = lambda msg: None):
+def plan_resume(run_dir: Path, given: Mapping[str, Any] | None = None, notify: Notify = lambda msg: None):
     """The ``RunConfig`` to continue ``run_dir`` with, and its newest checkpoint's meta.
 
-    What is trained stays as the run started; only ``epochs`` (more of them)
-    and the ``MAY_CHANGE`` settings in ``overrides`` (None: keep) may change.
-    ``given`` holds other run options the user typed along with ``--resume``;
-    one that contradicts the run is a ``ConfigError``, as are a checkpoint of
-    another format version or model and ``epochs`` that leaves nothing to
-    train.
+    What is trained stays as the run started. ``given`` holds every run
+    option the user typed along with ``--resume`` (``RunConfig`` field
+    names, plus ``recipe`` and ``out``); those in ``MAY_CHANGE`` replace the
+    run's, and any other that contradicts the run is a ``ConfigError``, as
+    are a run of the tutorial engine, a checkpoint of another format version
+    or model, and ``epochs`` that leaves nothing to train. Nothing is
+    written: the run folder is untouched until every check has passed.
     """
-    from dataclasses import replace
+    from mnistkit.runs.config import recipe
 
     run_dir = Path(run_dir)
     config = run_config(run_dir)
-    for key, value in (given or {}).items():
-        flag = "--" + key.replace("_", "-")
-        if key in ("model_opt", "optimizer_opt"):
-            kept = config.model_options if key == "model_opt" else config.optimizer_options
-            raise ConfigError(f"{flag} cannot go with --resume: the run keeps the options it was started with ({_show(kept)})")
+    given = dict(given or {})
+    if config.engine != "fast":
+        raise ConfigError(
+            f"run {run_dir} was trained with --engine tutorial, which cannot resume (its tf.data order cannot be "
+            f"replayed); start a new run, or use its newest checkpoint with `mnistkit evaluate --run {run_dir}`"
+        )
+    if given.get("out") is not None:
+        raise ConfigError(f"--out cannot go with --resume: a resumed run stays in its folder {run_dir}")
+    name = given.pop("recipe", None)
+    if name is not None:
+        for key, value in recipe(name).items():
+            if key not in given and key not in MAY_CHANGE and value != getattr(config, key):
+                raise ConfigError(
+                    f"--recipe {name} sets {_flag(key)} {_show(value)}, but run {run_dir} was started with "
+                    f"{_show(getattr(config, key))}; --resume continues a run as it was started (only --epochs may change)"
+                )
+    for key, value in given.items():
+        if key in MAY_CHANGE or key == "out" or value is None:
+            continue
+        if key in ("model_options", "optimizer_options"):
+            raise ConfigError(f"{_flag(key)} cannot go with --resume: the run keeps the options it was started with "
+                              f"({_show(getattr(config, key))})")
         if value != getattr(config, key):
             raise ConfigError(
-                f"{flag} {_show(value)} does not match run {run_dir}, which was started with {_show(getattr(config, key))}; "
-                "--resume continues a run as it was started (only --epochs may change)"
+                f"{_flag(key)} {_show(value)} does not match run {run_dir}, which was started with "
+                f"{_show(getattr(config, key))}; --resume continues a run as it was started (only --epochs may change)"
             )
     with Checkpoints(run_dir, notify=notify) as saved:
         meta = saved.newest_meta()
@@ -86,8 +106,8 @@ def plan_resume(run_dir: Path, *, epochs: float | None = None, overrides: Mappin
                 f"the checkpoints in {run_dir} were made with {key} {_show(recorded[key])}, but its config.json says "
                 f"{_show(getattr(config, key))}; they belong to different runs, so this run cannot be resumed"
             )
-    changes = {key: value for key, value in (overrides or {}).items() if key in MAY_CHANGE and value is not None}
-    config = replace(config, epochs=epochs or config.epochs, **changes)
+    changes = {key: given[key] for key in MAY_CHANGE if given.get(key) is not None}
+    config = replace(config, **changes)
     epoch, step = int(meta["epoch"]), int(meta["step"])
     last = math.ceil(config.epochs)
     if last < epoch:
@@ -99,6 +119,13 @@ def plan_resume(run_dir: Path, *, epochs: float | None = None, overrides: Mappin
         done = epoch - 1 + bool(step)
         raise ConfigError(f"--epochs {config.epochs} is fewer than the {done} epochs run {run_dir} has trained")
     return config, meta
+
+
+_FLAGS = {"model_options": "--model-opt", "optimizer_options": "--optimizer-opt", "metrics": "--metric"}
+
+
+def _flag(key: str) -> str:
+    return _FLAGS.get(key, "--" + key.replace("_", "-"))
 
 
 def load_run_data(meta: Mapping[str, Any], config: RunConfig, notify: Notify = lambda msg: None) -> MnistArrays:

@@ -24,7 +24,7 @@ from mnistkit.errors import DataError
 
 if TYPE_CHECKING:
     from mnistkit.data import MnistArrays
-    from mnistkit.engine.loop import Snapshot
+    from mnistkit.engine.settings import Snapshot
     from mnistkit.runs.config import RunConfig
 
 DIGIT_BOX = 20
@@ -58,7 +58,7 @@ def load_trained(run_dir: Path, registry, notify=lambda msg: None) -> TrainedMod
 
     from mnistkit.runs.checkpoints import Checkpoints, model_template
     from mnistkit.runs.resume import run_config
-    from mnistkit.runs.config import build_model
+    from mnistkit.host.build import build_model
 
     run_dir = Path(run_dir)
     config = run_config(run_dir)
@@ -79,7 +79,7 @@ def probabilities(model, images: np.ndarray) -> np.ndarray:
     import jax
     from flax import nnx
 
-    from mnistkit.engine.loop import scale
+    from mnistkit.engine.steps import scale
 
     graphdef, state = nnx.split(model)
 
@@ -94,14 +94,14 @@ def evaluate(trained: TrainedModel, data: MnistArrays) -> dict[str, float]:
     """Test metrics of the trained model on every test image, computed as the engine does."""
     from flax import nnx
 
-    from mnistkit.engine import loop as engine
+    from mnistkit import engine
 
     kind = engine.metrics_type(trained.metrics)
     labels = np.asarray(data.test_labels, np.int32)
     batch = min(engine.Settings().eval_batch_size, len(labels))
     graphdef, state = nnx.split((trained.model, None))
     step = engine.make_eval_step(graphdef, batch, kind)
-    padded = engine._pad(data.test_images, labels, batch)
+    padded = engine.pad_to_batches(data.test_images, labels, batch)
     test, _ = engine.score_test_set(step, state, padded, kind, trained.metrics, trained.snapshot.epoch - 1, labels)
     return test
 

@@ -73,7 +73,7 @@ def _split(plugin: str) -> tuple[str, tuple[str, ...]]:
 
 @functools.lru_cache(maxsize=8)
 def _registry(extra: tuple[str, ...]):
-    from mnistkit.host.registry import load_registry
+    from mnistkit.host.loading import load_registry
 
     return load_registry(extra)
 

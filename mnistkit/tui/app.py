@@ -11,11 +11,9 @@ steps.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 from functools import partial
 
 from textual import on, work
@@ -26,11 +24,14 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from mnistkit.engine import events as ev
-from mnistkit.runs.config import RunConfig
+from mnistkit.curriculum.stages import lesson_config
+from mnistkit.errors import MnistkitError
+from mnistkit.runs.config import RunConfig, settle
 from mnistkit.curriculum import loader as lessons
-from mnistkit.curriculum.loader import CURRENT, DONE
+from mnistkit.curriculum import progress as learner
+from mnistkit.curriculum.progress import CURRENT, DONE
 from mnistkit.tui.screens.main import MainScreen
-from mnistkit.tui.training import StageDone, run_events, run_stage_into, stage_settings
+from mnistkit.tui.training import StageDone, run_events, run_stage_into
 
 UI_INTERVAL = 0.1
 """Seconds between Progress events passed to the screen; the last step of an epoch always passes."""
@@ -76,15 +77,15 @@ class MnistkitApp(App[None]):
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
     ]
 
-    def __init__(self, registry, progress: lessons.Progress | None = None, *, data: str = "auto",
+    def __init__(self, registry, progress: learner.Progress | None = None, *, data: str = "auto",
                  data_dir: str | None = None, curriculum: lessons.Curriculum | None = None,
                  runs_dir: str | None = None):
         super().__init__()
         self.registry = registry
-        self.runs_dir = runs_dir or os.environ.get("MNISTKIT_RUNS_DIR") or "runs"
+        self.runs_dir = runs_dir
         self.curriculum = curriculum if curriculum is not None else lessons.load(registry)
-        self.progress = progress if progress is not None else lessons.Progress()
-        self.config = RunConfig(epochs=3, data=data, data_dir=data_dir)
+        self.progress = progress if progress is not None else learner.Progress()
+        self.config = self._settled(lesson_config(data=data, data_dir=data_dir))
         self.lesson_id: str | None = None
         self._run_id = 0
         self._stop = threading.Event()
@@ -108,10 +109,9 @@ class MnistkitApp(App[None]):
             self.notify(self.progress.problem, severity="warning")
 
     def resume(self) -> None:
-        """Open the lesson the user was on last time, else the first one not done."""
-        start = self.curriculum.get(self.progress.last_lesson())
-        if start is None:
-            start = next((l for l in self.curriculum.ordered() if self.progress.status(l.id) != DONE), None)
+        """Open the next lesson (the curriculum's rule, as ``mnistkit lessons`` says), else the last one opened."""
+        last = self.progress.last_lesson()
+        start = self.curriculum.up_next(self.progress.status, last) or self.curriculum.get(last)
         if start is not None:
             self.open_lesson(start.id)
 
@@ -207,24 +207,27 @@ class MnistkitApp(App[None]):
             return
         from mnistkit.curriculum import stages
 
-        settings = stage_settings(self._config_for(lesson))
-        if self._stages is None or self._stages.settings != settings:
-            self._stages = stages.StageContext(settings=settings, registry=self.registry)
+        config = self._config_for(lesson)
+        if self._stages is None or self._stages.config != config:
+            self._stages = stages.StageContext(config=config, registry=self.registry, runs_dir=self.runs_dir)
         ctx, name = self._stages, lesson.stage
         self._start(f"stage {name} of {lesson.title!r}",
                     lambda emit, should_stop: run_stage_into(ctx, name, emit, should_stop), stage=True)
 
-    def _config_for(self, lesson) -> RunConfig:
+    def _config_for(self, lesson):
         """The chosen configuration, with the model or optimizer a plugin's lesson teaches put in."""
-        taught = self.curriculum.specs_for(self.registry, lesson)
-        changes = {}
-        for kind in ("model", "optimizer"):
-            names = [name for k, name in taught if k == kind]
-            if names and getattr(self.config, kind) not in names:
-                changes[kind], changes[f"{kind}_options"] = names[0], {}
-        if "optimizer" in changes:
-            changes["learning_rate"] = self.registry.optimizer(changes["optimizer"]).learning_rate
-        return replace(self.config, **changes)
+        return self._settled(self.curriculum.config_for(self.config, lesson, self.registry))
+
+    def _settled(self, config: RunConfig) -> RunConfig:
+        """``config`` with its plugin defaults filled in; as it is when a plugin it names is missing.
+
+        Such a config still opens the form; the run API reports the missing
+        plugin in one line when a run starts.
+        """
+        try:
+            return settle(config, self.registry)
+        except MnistkitError:
+            return config
 
     def start_run(self, config: RunConfig) -> None:
         """Train ``config`` in a worker, cancelling any run in flight."""

@@ -22,7 +22,8 @@ from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Sele
 
 from mnistkit.data import SOURCES, data_status
 from mnistkit.errors import ConfigError, MnistkitError
-from mnistkit.runs.config import SCHEDULES, RunConfig, check_numbers
+from mnistkit.runs.config import RunConfig, check_numbers
+from mnistkit.runs.schedules import SCHEDULES
 from mnistkit.specs import parse_options
 from mnistkit.curriculum.loader import Curriculum
 

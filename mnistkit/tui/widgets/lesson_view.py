@@ -8,7 +8,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 
 from mnistkit.curriculum.lessons import Lesson, hide_answers
-from mnistkit.curriculum.loader import DONE
+from mnistkit.curriculum.progress import DONE
 
 FOLDED = "*(answer folded below)*"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Tree
 
-from mnistkit.curriculum.loader import CURRENT, DONE, NOT_STARTED, Curriculum, Progress
+from mnistkit.curriculum.loader import Curriculum
+from mnistkit.curriculum.progress import CURRENT, DONE, NOT_STARTED, Progress
 
 MARKS = {DONE: ("✓", "green"), CURRENT: ("▶", "bold"), NOT_STARTED: ("·", "dim")}
 
@@ -30,7 +31,7 @@ class LessonTree(Tree[str]):
             core.add_leaf(Text("no lessons found", style="dim"))
         if curriculum.by_plugin:
             plugins = self.root.add("Plugin lessons", expand=True)
-            for plugin in sorted(curriculum.by_plugin):
+            for plugin in curriculum.by_plugin:
                 group = plugins.add(plugin, expand=True)
                 for lesson in curriculum.by_plugin[plugin]:
                     self._titles[lesson.id] = lesson.title

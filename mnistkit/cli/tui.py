@@ -1,0 +1,31 @@
+"""``mnistkit tui``: the terminal UI, over the same plugins and curriculum as the other commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mnistkit.cli import common
+
+
+def add_to(commands) -> None:
+    tui = commands.add_parser("tui", help="open the terminal UI: lessons, live training, plugins",
+                              description="Walk the lessons and train models with live charts, digits and jit timings. Press ? inside for the keys.")
+    tui.add_argument("--data", choices=("auto", "idx", "mnist", "sample"), default="auto",
+                     help="data source for training (default: auto; changeable in the app)")
+    tui.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX .gz files (also MNISTKIT_DATA_DIR)")
+    tui.add_argument("--out", default=None, help="folder for run directories (default: ./runs, or MNISTKIT_RUNS_DIR)")
+    common.add_plugin_options(tui)
+    tui.set_defaults(handler=cmd_tui)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from mnistkit.host.loading import load_registry
+
+    print("Loading plugins...", file=sys.stderr, flush=True)
+    registry = load_registry(args.plugin, args.disable_plugin)
+    from mnistkit.tui.app import MnistkitApp
+
+    MnistkitApp(registry, data=args.data, data_dir=args.data_dir,
+                runs_dir=args.out).run()
+    return 0
