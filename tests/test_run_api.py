@@ -363,3 +363,15 @@ def test_a_factory_raising_any_error_is_one_line_naming_the_plugin(tiny, tmp_pat
     assert main(args) == 2
     assert error_lines(capsys) == [f"mnistkit: error: {expected}"]
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_lessons_place_reads_the_same_in_the_cli_and_the_tui(registry, capsys):
+    from mnistkit.tui.app import MnistkitApp
+
+    curriculum = MnistkitApp(registry).curriculum
+    assert main(["lesson", "show", "stack"]) == 0
+    assert "lesson 1 of 13" in capsys.readouterr().out
+    assert curriculum.position(curriculum.lesson("stack")) == "lesson 1 of 13"
+    first_plugin_lesson = curriculum.plugin_lessons()[0]
+    assert main(["lesson", "show", first_plugin_lesson.id]) == 0
+    assert f"plugin lesson 1 of {len(curriculum.plugin_lessons())}" in capsys.readouterr().out

@@ -76,19 +76,21 @@ def run_stage(ctx: StageContext, name: str, emit: Emit = lambda item: None) -> S
     Requirements already in ``ctx`` are reused; a missing ``train`` is
     restored from the cache when its settings match. What builds on ``name``
     is forgotten, since it would describe the old result. Errors a user can
-    cause raise ``MnistkitError``.
+    cause raise ``MnistkitError``; a plugin's fault is a ``PluginError`` that
+    names the plugin, as in ``mnistkit run``.
     """
     settle_config(ctx)
-    for required in plan(name)[:-1]:
-        if required in ctx.results:
-            continue
-        if required == "train" and restore_training(ctx, emit):
-            continue
-        emit(Note(f"First the {required!r} stage ({get_stage(required).title}), which {name!r} builds on."))
-        _run_one(ctx, required, emit)
-    for other in dependents(name):
-        _forget(ctx, other)
-    return _run_one(ctx, name, emit)
+    with plugin_registry(ctx).blame():
+        for required in plan(name)[:-1]:
+            if required in ctx.results:
+                continue
+            if required == "train" and restore_training(ctx, emit):
+                continue
+            emit(Note(f"First the {required!r} stage ({get_stage(required).title}), which {name!r} builds on."))
+            _run_one(ctx, required, emit)
+        for other in dependents(name):
+            _forget(ctx, other)
+        return _run_one(ctx, name, emit)
 
 
 def _run_one(ctx: StageContext, name: str, emit: Emit) -> StageResult:

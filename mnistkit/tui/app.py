@@ -133,8 +133,7 @@ class MnistkitApp(App[None]):
         self.progress.mark(lesson_id, DONE if self.progress.status(lesson_id) == DONE else CURRENT)
         if previous and previous != lesson_id:
             self.main.mark_lesson(self.curriculum.get(previous), self.progress.status(previous))
-        order = list(self.curriculum.ordered())
-        self.main.show_lesson(lesson, self.progress.status(lesson_id), f"lesson {order.index(lesson) + 1} of {len(order)}")
+        self.main.show_lesson(lesson, self.progress.status(lesson_id), self.curriculum.position(lesson))
 
     def action_next_lesson(self) -> None:
         self._step_lesson(+1)
