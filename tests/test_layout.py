@@ -104,6 +104,6 @@ def test_the_readmes_three_hops_from_model_cnn_to_an_nnx_module_hold():
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "mnistkit/runs/assemble.py" in readme and "mnistkit/host/build.py" in readme
-    prepare = inspect.getsource(assemble.prepare)
+    prepare = inspect.getsource(assemble._prepare)
     assert "registry.model(config.model)" in prepare and "build_model(model_spec" in prepare
     assert hasattr(Registry, "model") and "spec.factory(nnx.Rngs(seed)" in inspect.getsource(build.build_model)

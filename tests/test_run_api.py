@@ -174,10 +174,11 @@ def test_the_tui_sidebar_and_mnistkit_lessons_list_the_same_lessons_in_the_same_
 # 2. The tutorial engine keeps the fast engine's promises, or refuses
 
 def test_the_tutorial_engine_stops_on_a_loss_that_is_not_finite(tiny, tmp_path, capsys):
-    assert main(tiny_args(tiny, tmp_path, "--engine", "tutorial", "--epochs", "2", "--learning-rate", "1e9")) == 1
+    out = tmp_path / "runs"
+    assert main(tiny_args(tiny, out, "--engine", "tutorial", "--epochs", "2", "--learning-rate", "1e9")) == 1
     (line,) = error_lines(capsys)
     assert "NaN or infinite in epoch 1" in line and "--learning-rate" in line
-    assert read(only_run(tmp_path), "metrics.json")["status"] == "failed"
+    assert read(only_run(out), "metrics.json")["status"] == "failed"
 
 
 def stop_after_first_epoch(run):
@@ -197,11 +198,11 @@ def test_a_stopped_tutorial_run_says_which_checkpoint_it_kept_and_offers_no_resu
     meta = Checkpoints(run.path).newest_meta()
     assert (meta["epoch"], meta["step"]) == (2, 0)
 
-    before = {name: (run.path / name).read_bytes() for name in ("run.json", "metrics.json", "config.json")}
+    before = run_files(run.path)
     assert main(["run", "--resume", str(run.path)]) == 2
     (line,) = error_lines(capsys)
     assert "--engine tutorial, which cannot resume" in line
-    assert {name: (run.path / name).read_bytes() for name in before} == before
+    assert run_files(run.path) == before
     assert read(run.path, "metrics.json")["status"] == "interrupted"
 
 
@@ -245,6 +246,11 @@ def test_r_in_the_tui_trains_the_lesson_stage_with_the_forms_settings(tiny, regi
 
 # 4. --resume checks every option given, against the run, before touching it
 
+def run_files(run_dir: Path) -> dict[str, bytes]:
+    """What a run folder holds, but for its lock file (which names the last process to hold it)."""
+    return {path.name: path.read_bytes() for path in run_dir.iterdir() if path.is_file() and path.name != ".lock"}
+
+
 @pytest.fixture
 def finished(tiny, tmp_path) -> Path:
     assert main(tiny_args(tiny, tmp_path / "runs", "--epochs", "1", "--seed", "1")) == 0
@@ -263,17 +269,41 @@ def finished(tiny, tmp_path) -> Path:
     ],
 )
 def test_resume_refuses_an_option_that_contradicts_the_run_and_leaves_it_untouched(finished, extra, expected, capsys):
-    before = {path.name: path.read_bytes() for path in finished.iterdir() if path.is_file()}
+    before = run_files(finished)
     assert main(["run", "--resume", str(finished), "--epochs", "2", *extra]) == 2
     (line,) = error_lines(capsys)
     assert expected in line
-    assert {path.name: path.read_bytes() for path in finished.iterdir() if path.is_file()} == before
+    assert run_files(finished) == before
 
 
 def test_resume_accepts_options_that_repeat_the_run(finished, tiny, capsys):
     args = ["run", "--resume", str(finished), "--epochs", "2", "--seed", "1", "--model", "mlp", "--batch-size", "32",
             "--data", "idx", "--engine", "fast", "--label-smoothing", "0"]
     assert main(args) == 0
+    assert [row["epoch"] for row in read(finished, "metrics.json")["history"]] == [1, 2]
+
+
+HOLD = ("import sys, time\nfrom mnistkit.runs.lock import RunLock\nRunLock(sys.argv[1]).acquire().announce('a test run')\n"
+        "print('held', flush=True)\ntime.sleep(120)\n")
+
+
+def test_a_run_folder_in_use_is_refused_naming_its_holder_and_a_killed_holder_blocks_nothing(finished, capsys):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(finished)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = run_files(finished)
+        assert main(["run", "--resume", str(finished), "--epochs", "2"]) == 2
+        (line,) = error_lines(capsys)
+        assert f"run folder {finished} is in use by process {holder.pid} (a test run)" in line
+        assert run_files(finished) == before
+        assert main(["evaluate", "--run", str(finished)]) == 0  # reading needs no lock
+    finally:
+        holder.kill()
+        holder.wait()
+    assert main(["run", "--resume", str(finished), "--epochs", "2"]) == 0
     assert [row["epoch"] for row in read(finished, "metrics.json")["history"]] == [1, 2]
 
 

@@ -294,3 +294,42 @@ def test_write_atomic_replaces_whole_file_and_cleans_up_on_error(tmp_path: Path)
     with pytest.raises(OSError):
         write_atomic(tmp_path / "missing" / "x.json", b"data")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+
+
+RACE = """
+import sys, time
+from datetime import datetime
+from pathlib import Path
+from mnistkit.runs.folder import RunRecorder, claim_run_dir
+out, start, me = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+while time.time() < start:
+    pass
+for i in range(25):
+    path, made = claim_run_dir(out / str(i), "cnn", now=datetime(2026, 1, 1))
+    RunRecorder(path, {"who": me}).create(made)
+"""
+
+
+def test_runs_started_in_the_same_instant_never_share_a_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    start = time.time() + 4  # every process has imported mnistkit by then, and they start together
+    racers = [subprocess.Popen([sys.executable, "-c", RACE, str(tmp_path), str(start), str(k)]) for k in range(4)]
+    assert [racer.wait(120) for racer in racers] == [0, 0, 0, 0]
+    for i in range(25):
+        folders = sorted((tmp_path / str(i)).iterdir())
+        assert [f.name for f in folders] == ["20260101-000000-cnn", *(f"20260101-000000-cnn-{n}" for n in (2, 3, 4))]
+        assert sorted(json.loads((f / "config.json").read_text())["who"] for f in folders) == ["0", "1", "2", "3"]
+
+
+def test_a_claimed_folder_that_cannot_start_a_run_is_removed(tmp_path: Path, monkeypatch) -> None:
+    from mnistkit.runs.folder import claim_run_dir
+
+    path, made = claim_run_dir(tmp_path / "new" / "runs", "cnn")
+    recorder = RunRecorder(path, {"model": "cnn"})
+    monkeypatch.setattr(RunRecorder, "_check_writable", lambda self: (_ for _ in ()).throw(OutputError("full")))
+    with pytest.raises(OutputError):
+        recorder.create(made)
+    assert not (tmp_path / "new").exists()

@@ -54,6 +54,19 @@ def positive_float(text: str) -> float:
     return value
 
 
+def seed(text: str) -> int:
+    """A seed from 0 to 4294967295 (``RunConfig``'s range), said in one line otherwise."""
+    from mnistkit.runs.config import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SEED}, got {text}")
+    return value
+
+
 def add_plugin_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
                         help="load a plugin from a .py file or module (repeatable; also MNISTKIT_PLUGINS)")

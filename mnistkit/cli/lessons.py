@@ -45,7 +45,7 @@ def add_to(commands) -> None:
     run.add_argument("--batch-size", type=common.positive_int, default=None, help="default: 32")
     run.add_argument("--learning-rate", type=common.positive_float, default=None,
                      help="default: the optimizer's (0.005 for adamw)")
-    run.add_argument("--seed", type=int, default=None, help="default: 0")
+    run.add_argument("--seed", type=common.seed, default=None, help="0 to 4294967295 (default: 0)")
     run.add_argument("--model", default=None, help="model plugin (default: cnn, or the one a plugin lesson teaches)")
     run.add_argument("--optimizer", default=None,
                      help="optimizer plugin (default: adamw, or the one a plugin lesson teaches)")

@@ -37,7 +37,8 @@ def add_to(commands) -> None:
                      help="epochs of linear warmup for --schedule warmup-cosine (default: 1)")
     run.add_argument("--metric", action="append", default=[], metavar="NAME",
                      help="extra metric plugin, e.g. confusion, top2, ece (repeatable; accuracy and loss are always on)")
-    run.add_argument("--seed", type=int, default=None, help="random seed for parameters and data order (default: 0)")
+    run.add_argument("--seed", type=common.seed, default=None,
+                     help="random seed for parameters and data order, 0 to 4294967295 (default: 0)")
     common.add_data_options(run)
     run.add_argument("--out", default=None, help="folder for run directories (default: ./runs, or MNISTKIT_RUNS_DIR)")
     run.add_argument("--json", action="store_true", help="print one JSON object per event instead of progress bars")

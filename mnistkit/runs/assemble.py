@@ -51,7 +51,7 @@ class Run:
     """A run ready to train; made by ``prepare``. ``model`` holds the latest parameters as it trains."""
 
     def __init__(self, config: RunConfig, registry, data, model, tx, metrics, *, recorder=None, checkpoints=None,
-                 snapshot=None):
+                 snapshot=None, lock=None):
         self.config = config
         self.registry = registry
         self.data = data
@@ -61,6 +61,7 @@ class Run:
         self.recorder = recorder
         self.checkpoints = checkpoints
         self.snapshot = snapshot
+        self.lock = lock
         self.history: tuple[dict[str, float], ...] = tuple(snapshot.history) if snapshot else ()
         self.outcome: Outcome | None = None
 
@@ -151,6 +152,12 @@ class Run:
                 self.checkpoints.close()
             if self.recorder is not None:
                 self.recorder.close(status)
+            self.close()
+
+    def close(self) -> None:
+        """Let go of the run folder (``events`` does this when it ends)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def _ended(self, last: object) -> tuple[str, Outcome]:
         if isinstance(last, ev.Finished):
@@ -182,7 +189,28 @@ def prepare(config: RunConfig | None, registry, *, out: str | Path | None = None
     run every process calls this with the same arguments; only process 0
     writes a folder and checkpoints. ``notify`` receives one-line messages
     (which data is used, what is resumed).
+
+    The writing process holds the run folder's lock (``mnistkit.runs.lock``)
+    from before it reads a resumed run until ``events`` ends, so a second
+    run, resume or TUI run of the same folder gets one line naming the
+    process that holds it.
     """
+    from mnistkit.engine import distributed
+    from mnistkit.runs.lock import RunLock
+    from mnistkit.runs.resume import run_config
+
+    if resume is None or not distributed.is_primary():
+        return _prepare(config, registry, out, resume, given, data, notify, lock=None)
+    run_config(Path(resume))  # a folder that is missing, or not a run, is named before anything else
+    lock = RunLock(Path(resume)).acquire()  # before reading it: another writer may be mid-epoch
+    try:
+        return _prepare(config, registry, out, resume, given, data, notify, lock=lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _prepare(config, registry, out, resume, given, data, notify: Notify, lock) -> Run:
     from mnistkit import environment
     from mnistkit.data import load_mnist
     from mnistkit.engine import distributed
@@ -216,13 +244,13 @@ def prepare(config: RunConfig | None, registry, *, out: str | Path | None = None
     snapshot = _restore(Path(resume), model, tx, notify) if resume is not None else None
     if not distributed.is_primary():
         return Run(config, registry, data, model, tx, metric_specs, snapshot=snapshot)
-    recorder, checkpoints = _open_folder(config, data, steps_per_epoch, out, resume, snapshot, environment)
+    recorder, checkpoints, lock = _open_folder(config, data, steps_per_epoch, out, resume, snapshot, environment, lock)
     if snapshot is not None:
         from mnistkit.runs.resume import position
 
         notify(f"Resuming {recorder.path} from its checkpoint {position(snapshot.epoch, snapshot.step)}")
     return Run(config, registry, data, model, tx, metric_specs, recorder=recorder, checkpoints=checkpoints,
-               snapshot=snapshot)
+               snapshot=snapshot, lock=lock)
 
 
 def _restore(run_dir: Path, model, tx, notify: Notify):
@@ -232,19 +260,24 @@ def _restore(run_dir: Path, model, tx, notify: Notify):
         return saved.restore(state_template(model, tx)).snapshot
 
 
-def _open_folder(config: RunConfig, data, steps_per_epoch: int, out, resume, snapshot, environment):
+def _open_folder(config: RunConfig, data, steps_per_epoch: int, out, resume, snapshot, environment, lock):
     from mnistkit.runs.checkpoints import Checkpoints, run_meta
-    from mnistkit.runs.folder import RunRecorder, default_run_dir
+    from mnistkit.runs.folder import RunRecorder, claim_run_dir
+    from mnistkit.runs.lock import RunLock
 
     if resume is None:
-        recorder = RunRecorder(default_run_dir(environment.runs_dir(out), config.model), config.to_dict())
-        recorder.create()
+        path, made = claim_run_dir(environment.runs_dir(out), config.model)
+        recorder = RunRecorder(path, config.to_dict())
+        recorder.create(made)
+        lock = RunLock(path).acquire()
+        lock.announce("a new run")
     else:
         recorder = RunRecorder(Path(resume), config.to_dict())
-        recorder.reopen(list(snapshot.history))
+        recorder.reopen(list(snapshot.history))  # checks the folder is writable before writing anything
+        lock.announce("a resumed run")
     saved = (snapshot.epoch, snapshot.step) if snapshot is not None else None
     checkpoints = Checkpoints(recorder.path, run_meta(config.to_dict(), data, steps_per_epoch), saved=saved)
-    return recorder, checkpoints
+    return recorder, checkpoints, lock
 
 
 def _start_together(config: RunConfig, data, resume) -> None:

@@ -58,6 +58,8 @@ LESSON_EPOCHS = 2
 """Epochs of the lessons' ``train`` stage and of a TUI run until the learner chooses: short on purpose."""
 
 ENGINES = ("fast", "tutorial")
+MAX_SEED = 2**32 - 1
+"""Seeds are 0 to 2**32 - 1: what a 32-bit random key holds."""
 DTYPES = ("float32", "bfloat16")
 
 RECIPES: dict[str, Mapping[str, Any]] = {
@@ -153,6 +155,8 @@ def check_numbers(config: RunConfig) -> None:
         raise ConfigError(f"unknown --engine {config.engine!r} (known: {', '.join(ENGINES)})")
     if config.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {config.batch_size}")
+    if not 0 <= config.seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be a whole number from 0 to {MAX_SEED}, got {config.seed}")
     if config.learning_rate is not None and not (math.isfinite(config.learning_rate) and config.learning_rate > 0):
         raise ConfigError(f"--learning-rate must be a positive number, got {config.learning_rate}")
     if config.schedule not in SCHEDULES:
@@ -185,11 +189,21 @@ def check_batch_fits(config: RunConfig, num_train: int) -> None:
 
 
 def check_writable(out: Path) -> None:
-    """Fail early if the run directory could not be created under ``out``."""
-    probe = out
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+    """Fail early if the run directory could not be created under ``out``, before anything slow."""
+    try:
+        os.fsencode(out).decode("utf-8")
+    except UnicodeDecodeError:
+        raise OutputError(f"the --out folder {str(out)!r} is not valid UTF-8, and checkpoints cannot be written "
+                          "under such a name; choose another --out") from None
+    try:
+        probe = Path(out)
+        while not probe.exists():
+            if probe.parent == probe:
+                break
+            probe = probe.parent
+        writable = probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+    except OSError as err:
+        raise OutputError(f"cannot write runs under {str(out)[:80]}{'...' if len(str(out)) > 80 else ''}: "
+                          f"{err.strerror or err}; choose another --out") from None
+    if not writable:
         raise OutputError(f"cannot write runs under {out}: {probe} is not a writable folder; choose another --out")

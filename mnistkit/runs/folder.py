@@ -66,6 +66,40 @@ def default_run_dir(out: Path | None, model: str, now: datetime | None = None) -
     return candidate
 
 
+def claim_run_dir(out: Path | None, model: str, now: datetime | None = None) -> tuple[Path, list[Path]]:
+    """Create a fresh, empty run folder ``<out>/<YYYYmmdd-HHMMSS>-<model>`` for this process alone.
+
+    The folder is made with an exclusive ``mkdir``: when another process made
+    that name first (two runs started in the same second), the next suffix
+    (``-2``, ``-3`` ...) is tried, so two runs never share a folder. Returns
+    the folder and every folder this call made (the parents that were
+    missing, too), for ``RunRecorder.create`` to remove if the run cannot
+    start. ``OutputError`` when ``out`` cannot be made.
+    """
+    first = default_run_dir(out, model, now)
+    base, name = first.parent, first.name
+    missing = [p for p in [base, *base.parents] if not p.exists()]
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot write runs under {base}: {err.strerror or err}; "
+                          "choose another --out or fix its permissions") from err
+    n = 1
+    while True:
+        candidate = base / (name if n == 1 else f"{name}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            n += 1
+            continue
+        except OSError as err:
+            for folder in missing:
+                _remove_if_empty(folder)
+            raise OutputError(f"cannot write the run folder {candidate}: {err.strerror or err}; "
+                              "choose another --out or fix its permissions") from err
+        return candidate, [candidate, *missing]
+
+
 def _json_bytes(value: Any) -> bytes:
     return (json.dumps(value, indent=2, default=_jsonable) + "\n").encode()
 
@@ -137,15 +171,16 @@ class RunRecorder:
         else:
             self.close("failed")
 
-    def create(self) -> None:
+    def create(self, made: list[Path] = ()) -> None:
         """Make the folder (and missing parents) and write ``config.json``.
 
         Checks that the folder can be created and written before writing
         anything; on failure raises ``OutputError`` naming the path and
-        removes any folders it made. Refuses a folder that already holds a
+        removes any folders it made, and those in ``made`` (what
+        ``claim_run_dir`` made for it). Refuses a folder that already holds a
         run (a ``config.json``), so an earlier run is never overwritten.
         """
-        created = self._make_folders()
+        created = [*self._make_folders(), *made]
         try:
             self._check_writable()
             self._write("config.json", _json_bytes(self.config))

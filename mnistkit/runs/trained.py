@@ -106,6 +106,10 @@ def evaluate(trained: TrainedModel, data: MnistArrays) -> dict[str, float]:
     return test
 
 
+MAX_IMAGE_SIDE = 4096
+"""The largest digit image ``mnistkit predict --image`` reads, in pixels on each side (README: Checkpoints)."""
+
+
 def load_digit(path: Path) -> np.ndarray:
     """A user's digit image as an MNIST-like uint8 (28, 28) array; ``DataError`` if unusable."""
     return to_mnist(read_grey(path), str(path))
@@ -118,22 +122,43 @@ def read_grey(path: Path) -> np.ndarray:
         raise DataError(f"no image at {path}")
     if path.suffix.lower() == ".npy":
         try:
-            array = np.load(path, allow_pickle=False)
+            array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until checked
+        except EOFError:
+            raise DataError(f"{path} is empty, not a numpy array; save one with numpy.save") from None
         except (OSError, ValueError) as err:
             raise DataError(f"cannot read {path} as a numpy array: {err}") from None
-        return _grey(array, path)
+        _check_size(array.shape[:2], path)
+        if np.iscomplexobj(array):
+            raise DataError(f"{path} holds complex numbers; a digit is real grey levels (take .real or abs() first)")
+        return _grey(np.asarray(array), path)
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                # A drawing on a transparent background: put it on white.
-                rgba = image.convert("RGBA")
-                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(background, rgba)
-            return np.asarray(image.convert("L"), dtype=np.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                _check_size(image.size[::-1], path)
+                if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                    # A drawing on a transparent background: put it on white.
+                    rgba = image.convert("RGBA")
+                    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                    image = Image.alpha_composite(background, rgba)
+                return np.asarray(image.convert("L"), dtype=np.float64)
+    except Image.DecompressionBombError:
+        raise DataError(f"{path} is too large to read safely; a digit image may be at most "
+                        f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels") from None
     except (OSError, UnidentifiedImageError, ValueError) as err:
         raise DataError(f"cannot read {path} as an image: {err}") from None
+
+
+def _check_size(shape, path: Path) -> None:
+    """``DataError`` for an image larger than ``MAX_IMAGE_SIDE`` on a side, before its pixels are read."""
+    if any(side > MAX_IMAGE_SIDE for side in shape):
+        size = "x".join(str(side) for side in shape)
+        raise DataError(f"{path} is {size} pixels; a digit image may be at most {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}: "
+                        "scale it down first")
 
 
 def _grey(array: np.ndarray, path: Path) -> np.ndarray:
