@@ -8,6 +8,13 @@ in a plugin and keeps its traceback.
 
 from __future__ import annotations
 
+EXIT_FAILED = 1
+"""Training ran and failed (a loss that is not finite)."""
+EXIT_USAGE = 2
+"""A user's mistake: one line on stderr, nothing written."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C or a signal, what finished kept."""
+
 
 class MnistkitError(Exception):
     """A problem the user can fix; ``str(err)`` is the whole message."""

@@ -153,5 +153,6 @@ def _convert(kind: str, name: str, key: str, text: str, default: Any) -> Any:
             return text
         return type(default)(text)
     except ValueError:
-        kind_name = type(default).__name__
-        raise ConfigError(f"{kind} {name!r} option {key!r} must be a {kind_name}, got {text!r}") from None
+        kind_name = {"int": "a whole number", "float": "a number", "bool": "true or false"}.get(
+            type(default).__name__, type(default).__name__)
+        raise ConfigError(f"{kind} {name!r} option {key!r} must be {kind_name}, got {text!r}") from None

@@ -405,3 +405,51 @@ def test_a_lessons_place_reads_the_same_in_the_cli_and_the_tui(registry, capsys)
     first_plugin_lesson = curriculum.plugin_lessons()[0]
     assert main(["lesson", "show", first_plugin_lesson.id]) == 0
     assert f"plugin lesson 1 of {len(curriculum.plugin_lessons())}" in capsys.readouterr().out
+
+
+def test_cancelling_the_tuis_train_stage_saves_a_checkpoint_and_says_how_to_resume(tiny, registry, tmp_path):
+    from mnistkit.curriculum.stages import StageContext
+    from mnistkit.tui.training import DataNotice, run_stage_into
+
+    ctx = StageContext(config=tiny_config(tiny, epochs=3), registry=registry, out_dir=tmp_path / "files",
+                       runs_dir=tmp_path / "runs", cache=False)
+    shown: list[object] = []
+    stop = []
+
+    def emit(item):
+        shown.append(item)
+        if isinstance(item, ev.EpochEnd):
+            stop.append(True)
+
+    run_stage_into(ctx, "train", emit, lambda: bool(stop))
+    stopped = [item for item in shown if isinstance(item, ev.Interrupted)]
+    assert len(stopped) == 1 and stopped[0].epoch == 2
+    assert isinstance(shown[-1], DataNotice) and "To resume: mnistkit run --resume" in shown[-1].text
+    run_dir = only_run(tmp_path / "runs")
+    assert read(run_dir, "metrics.json")["status"] == "interrupted"
+    meta = Checkpoints(run_dir).newest_meta()
+    assert (meta["epoch"], meta["step"]) == (2, 0)
+
+
+def test_a_resume_line_names_the_local_plugins_the_run_needs(tiny, tmp_path):
+    plugin = plugin_file(tmp_path, "flat", LOCAL_MODEL)
+    registry = load_registry([str(plugin)])
+    run = prepare(tiny_config(tiny, model="flat", model_options={}, epochs=2), registry, out=tmp_path / "runs")
+    outcome = stop_after_first_epoch(run)
+    assert outcome.resume == f"mnistkit run --resume {run.path} --plugin {plugin}"
+    assert outcome.resume in outcome.message
+
+
+def test_a_devices_mistake_is_refused_before_a_run_folder_is_made(tiny, tmp_path, capsys):
+    assert main(tiny_args(tiny, tmp_path / "runs", "--devices", "64")) == 2
+    assert "--devices 64" in error_lines(capsys)[-1]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_verbose_shows_the_traceback_of_a_plugin_that_raises_mid_training(tiny, tmp_path, capsys):
+    plugin = plugin_file(tmp_path, "flaky", FLAKY_METRIC)
+    args = tiny_args(tiny, tmp_path / "runs", "--epochs", "3", "--plugin", str(plugin), "--metric", "flaky")
+    assert main([*args, "--verbose"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mnistkit: error: plugin 'flaky' raised ValueError")
+    assert "Traceback" in err and 'raise ValueError("the flaky metric gave up")' in err and str(plugin) in err

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import math
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from mnistkit.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE"]
 
 as_command = False
 """True when running as the ``mnistkit`` command rather than ``main()`` called in-process."""

@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from mnistkit.cli import common
+from mnistkit.runs.config import DEFAULTS, LESSON_EPOCHS, MAX_SEED
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,14 +42,14 @@ def add_to(commands) -> None:
                                          "reused from the last `train` stage with the same settings). The train stage "
                                          "trains as `mnistkit run` does and leaves a run folder.")
     run.add_argument("id", help="lesson id (see `mnistkit lessons`)")
-    run.add_argument("--epochs", type=common.epochs, default=None, help="epochs for the train stage (default: 2)")
-    run.add_argument("--batch-size", type=common.positive_int, default=None, help="default: 32")
+    run.add_argument("--epochs", type=common.epochs, default=None, help=f"epochs for the train stage (default: {LESSON_EPOCHS})")
+    run.add_argument("--batch-size", type=common.positive_int, default=None, help=f"default: {DEFAULTS.batch_size}")
     run.add_argument("--learning-rate", type=common.positive_float, default=None,
-                     help="default: the optimizer's (0.005 for adamw)")
-    run.add_argument("--seed", type=common.seed, default=None, help="0 to 4294967295 (default: 0)")
-    run.add_argument("--model", default=None, help="model plugin (default: cnn, or the one a plugin lesson teaches)")
+                     help="default: the optimizer's own")
+    run.add_argument("--seed", type=common.seed, default=None, help=f"0 to {MAX_SEED} (default: {DEFAULTS.seed})")
+    run.add_argument("--model", default=None, help=f"model plugin (default: {DEFAULTS.model}, or the one a plugin lesson teaches)")
     run.add_argument("--optimizer", default=None,
-                     help="optimizer plugin (default: adamw, or the one a plugin lesson teaches)")
+                     help=f"optimizer plugin (default: {DEFAULTS.optimizer}, or the one a plugin lesson teaches)")
     common.add_data_options(run)
     run.add_argument("--out", default=None, help="folder for the train stage's run folder (default: ./runs, "
                                                  "or MNISTKIT_RUNS_DIR)")
@@ -213,12 +214,24 @@ def run_lesson(console: Console, curriculum: Curriculum, lesson: Lesson, store: 
     if not lesson.stage:
         console.print(f"Lesson {lesson.id!r} has no stage to run; read it with `mnistkit lesson show {lesson.id}`.")
         return 0
+    from mnistkit.runs.interrupts import StopRequest
+
     store.mark(lesson.id, "current")
     console.print(f"[bold]Stage {lesson.stage!r}[/]: {stages.get_stage(lesson.stage).title}")
     emit = TerminalEmitter(console, config.epochs)
+    ctx = stages.StageContext(config=config, registry=registry, runs_dir=runs_dir)
+    err = common.console(stderr=True)
+    stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."),
+                       on_second=lambda: ctx.run.abandon() if ctx.run is not None else None,
+                       exit_at_once=common.as_command)
+    ctx.should_stop = stop.requested
     try:
-        ctx = stages.StageContext(config=config, registry=registry, runs_dir=runs_dir)
-        result = stages.run_stage(ctx, lesson.stage, emit)
+        with stop:
+            result = stages.run_stage(ctx, lesson.stage, emit)
+    except stages.StageStopped as stopped:
+        emit.close()
+        err.print(str(stopped), soft_wrap=True, markup=False)
+        return common.EXIT_INTERRUPTED
     finally:
         emit.close()
     store.mark(lesson.id, "done")

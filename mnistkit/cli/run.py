@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from mnistkit.cli import common
+from mnistkit.runs.config import DEFAULTS, DTYPES, ENGINES, MAX_SEED, RECIPES
+from mnistkit.runs.schedules import SCHEDULES
 
 RUN_OPTIONS = ("model", "optimizer", "epochs", "batch_size", "learning_rate", "label_smoothing", "schedule",
                "warmup_epochs", "seed", "data", "data_dir", "devices", "steps_per_dispatch", "engine", "dtype")
@@ -15,43 +17,43 @@ def add_to(commands) -> None:
     run = commands.add_parser("run", help="train a model and write a run directory",
                               description="Train a model on MNIST with live progress; writes config, metrics, plots "
                                           "and TensorBoard logs to a run directory.")
-    run.add_argument("--model", default=None, help="model plugin name (default: cnn; see `mnistkit plugins`)")
-    run.add_argument("--optimizer", default=None, help="optimizer plugin name (default: adamw)")
+    run.add_argument("--model", default=None, help=f"model plugin name (default: {DEFAULTS.model}; see `mnistkit plugins`)")
+    run.add_argument("--optimizer", default=None, help=f"optimizer plugin name (default: {DEFAULTS.optimizer})")
     run.add_argument("--model-opt", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable)")
     run.add_argument("--optimizer-opt", action="append", default=[], metavar="KEY=VALUE",
                      help="optimizer option (repeatable)")
     run.add_argument("--epochs", type=common.epochs, default=None,
                      help="passes over the training set; 2.5 trains half of a third epoch "
-                          "(default: 10; with --resume: the run's, or more to extend it)")
-    run.add_argument("--batch-size", type=common.positive_int, default=None, help="images per train step (default: 32)")
+                          f"(default: {DEFAULTS.epochs}; with --resume: the run's, or more to extend it)")
+    run.add_argument("--batch-size", type=common.positive_int, default=None, help=f"images per train step (default: {DEFAULTS.batch_size})")
     run.add_argument("--learning-rate", type=common.positive_float, default=None,
-                     help="peak learning rate (default: the optimizer's own, 0.005 for adamw)")
+                     help="peak learning rate (default: the optimizer's own; see `mnistkit plugins`)")
     run.add_argument("--recipe", default=None, metavar="NAME",
-                     help="fill in every option you do not give from a recipe: tutorial or speedrun "
+                     help=f"fill in every option you do not give from a recipe: {' or '.join(RECIPES)} "
                           "(99%% in under an epoch)")
     run.add_argument("--label-smoothing", type=float, default=None, metavar="EPS",
-                     help="spread EPS of each target's probability over all classes (default: 0)")
-    run.add_argument("--schedule", choices=("constant", "warmup-cosine", "one-cycle"), default=None,
-                     help="learning-rate schedule over the run, for any optimizer (default: constant)")
+                     help=f"spread EPS of each target's probability over all classes (default: {DEFAULTS.label_smoothing:g})")
+    run.add_argument("--schedule", choices=SCHEDULES, default=None,
+                     help=f"learning-rate schedule over the run, for any optimizer (default: {DEFAULTS.schedule})")
     run.add_argument("--warmup-epochs", type=float, default=None, metavar="N",
-                     help="epochs of linear warmup for --schedule warmup-cosine (default: 1)")
+                     help=f"epochs of linear warmup for --schedule warmup-cosine (default: {DEFAULTS.warmup_epochs:g})")
     run.add_argument("--metric", action="append", default=[], metavar="NAME",
                      help="extra metric plugin, e.g. confusion, top2, ece (repeatable; accuracy and loss are always on)")
     run.add_argument("--seed", type=common.seed, default=None,
-                     help="random seed for parameters and data order, 0 to 4294967295 (default: 0)")
+                     help=f"random seed for parameters and data order, 0 to {MAX_SEED} (default: {DEFAULTS.seed})")
     common.add_data_options(run)
     run.add_argument("--out", default=None, help="folder for run directories (default: ./runs, or MNISTKIT_RUNS_DIR)")
     run.add_argument("--json", action="store_true", help="print one JSON object per event instead of progress bars")
     run.add_argument("--resume", metavar="RUN_DIR", default=None,
                      help="continue a stopped run from its newest checkpoint, with its own settings "
                           "(--epochs N extends it)")
-    run.add_argument("--engine", choices=("fast", "tutorial"), default=None,
+    run.add_argument("--engine", choices=ENGINES, default=None,
                      help="fast (default): data on the device, compiled steps; tutorial: the tutorial's tf.data loop")
     run.add_argument("--devices", type=common.positive_int, default=None,
                      help="split each batch over this many local devices (default: all; with --distributed: "
                           "this many of every process)")
-    run.add_argument("--dtype", choices=("float32", "bfloat16"), default=None,
-                     help="compute dtype; bfloat16 pays on GPUs and TPUs, parameters stay float32 (default: float32)")
+    run.add_argument("--dtype", choices=DTYPES, default=None,
+                     help=f"compute dtype; bfloat16 pays on GPUs and TPUs, parameters stay float32 (default: {DEFAULTS.dtype})")
     run.add_argument("--steps-per-dispatch", type=common.positive_int, default=None,
                      help="train steps fused into one compiled call (default: chosen per backend and model)")
     several = run.add_argument_group(
@@ -138,7 +140,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         view = JsonView() if args.json else ConsoleView(out, run.config.epochs)
     stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."),
-                       on_second=lambda: err.print(f"Stopped at once. {run.kept()}", soft_wrap=True, markup=False),
+                       on_second=lambda: (run.abandon(), err.print(f"Stopped at once. {run.kept()}", soft_wrap=True,
+                                                                   markup=False)),
                        exit_at_once=common.as_command)
     try:
         with view, stop:
@@ -152,7 +155,7 @@ def _run(args: argparse.Namespace) -> int:
         return outcome.exit_code
     if outcome.status == "completed":
         (err if args.json else out).print(f"Run saved in [bold]{escape(str(run.path))}[/] "
-                                          "(curves.png, predictions.png, metrics.csv)")
+                                          "(curves.png, predictions.png, metrics.csv)", soft_wrap=True)
     elif outcome.status == "interrupted":
         err.print(outcome.message, soft_wrap=True, markup=False)
     else:

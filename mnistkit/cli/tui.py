@@ -20,8 +20,14 @@ def add_to(commands) -> None:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    from mnistkit.errors import ConfigError
     from mnistkit.host.loading import load_registry
 
+    missing = [name for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout)) if not _is_terminal(stream)]
+    if missing:
+        raise ConfigError(f"mnistkit tui needs a terminal, but its {' and '.join(missing)} "
+                          f"{'is' if len(missing) == 1 else 'are'} not one; run it in a terminal, or use "
+                          "`mnistkit run` and `mnistkit lessons` in scripts")
     print("Loading plugins...", file=sys.stderr, flush=True)
     registry = load_registry(args.plugin, args.disable_plugin)
     from mnistkit.tui.app import MnistkitApp
@@ -29,3 +35,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
     MnistkitApp(registry, data=args.data, data_dir=args.data_dir,
                 runs_dir=args.out).run()
     return 0
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # no stream at all, or a closed one
+        return False

@@ -14,6 +14,10 @@ from typing import Any
 Emit = Callable[[Any], None]
 
 
+class StageStopped(Exception):
+    """The learner stopped a stage that trains (Ctrl-C, or cancel in the TUI); the message says what was kept."""
+
+
 @dataclass(frozen=True)
 class Note:
     """A message about the stages themselves, such as "recomputing data first"."""
@@ -67,6 +71,7 @@ class StageContext:
     history: tuple[dict[str, float], ...] = ()
     predictions: Any = None  # mnistkit.engine.events.Predictions
     run_dir: Path | None = None  # the train stage's run folder
+    run: Any = None  # the train stage's mnistkit.runs.assemble.Run while it trains
 
     def output_dir(self) -> Path:
         if self.out_dir is not None:

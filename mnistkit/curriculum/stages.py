@@ -33,6 +33,7 @@ from mnistkit.curriculum.context import (
     Stage,
     StageContext,
     StageResult,
+    StageStopped,
     lesson_config,
     plugin_registry,
     settle_config,
@@ -40,7 +41,7 @@ from mnistkit.curriculum.context import (
 from mnistkit.curriculum.train_cache import cache_paths, restore_training
 from mnistkit.errors import ConfigError
 
-__all__ = ["STAGES", "Emit", "Note", "Stage", "StageContext", "StageResult", "dependents", "get_stage", "lesson_config",
+__all__ = ["STAGES", "Emit", "Note", "Stage", "StageContext", "StageResult", "StageStopped", "dependents", "get_stage", "lesson_config",
            "plan", "plugin_registry", "reset", "run_stage", "tutorial_stages"]
 
 

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from typing import Any
 
-from mnistkit.curriculum.context import Emit, Note, StageContext, plugin_registry, stage
+from mnistkit.curriculum.context import Emit, Note, StageContext, StageStopped, plugin_registry, stage
 from mnistkit.curriculum.train_cache import save_training
 
 
@@ -342,12 +342,17 @@ def _train(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     from mnistkit.errors import TrainingError
     from mnistkit.runs.assemble import prepare
 
-    run = prepare(ctx.config, plugin_registry(ctx), out=ctx.runs_dir, data=ctx.data,
-                  notify=lambda message: emit(Note(message)))
-    for event in run.events(ctx.should_stop, progress_every=ctx.progress_every):
-        emit(event)
-        if isinstance(event, ev.Predictions):
-            ctx.predictions = event
+    ctx.run = run = prepare(ctx.config, plugin_registry(ctx), out=ctx.runs_dir, data=ctx.data,
+                            notify=lambda message: emit(Note(message)))
+    try:
+        for event in run.events(ctx.should_stop, progress_every=ctx.progress_every):
+            emit(event)
+            if isinstance(event, ev.Predictions):
+                ctx.predictions = event
+    finally:
+        ctx.run = None
+    if run.outcome.status == "interrupted":
+        raise StageStopped(run.outcome.message)
     if run.outcome.status != "completed":
         raise TrainingError(run.outcome.message)
     ctx.trained, ctx.history, ctx.run_dir = run.model, run.history, run.path

@@ -88,6 +88,14 @@ def choose_devices(requested: int | None) -> list:
     return available[:requested]
 
 
+def devices_for(batch_size: int, requested: int | None) -> list:
+    """``choose_devices``, and a batch that splits evenly over them; ``ConfigError`` otherwise (checked before a run starts)."""
+    devices = choose_devices(requested)
+    if batch_size % len(devices):
+        raise ConfigError(f"--batch-size {batch_size} must be a multiple of the {len(devices)} devices it is split over")
+    return devices
+
+
 def choose_steps_per_dispatch(requested: int | None, model: nnx.Module, lengths: Sequence[int]) -> int:
     """Train steps per compiled call: as requested, else by backend and model (see ``Settings``).
 
@@ -125,9 +133,7 @@ def train(
     batch_size = settings.batch_size
     n_train = len(data.train_images)
     steps = n_train // batch_size
-    devices = choose_devices(settings.devices)
-    if batch_size % len(devices):
-        raise ConfigError(f"--batch-size {batch_size} must be a multiple of the {len(devices)} devices it is split over")
+    devices = devices_for(batch_size, settings.devices)
     eval_bs = min(settings.eval_batch_size, len(data.test_images))
     eval_bs = -(-eval_bs // len(devices)) * len(devices)
     lengths = epoch_lengths(settings.epochs, steps)

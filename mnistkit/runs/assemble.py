@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from mnistkit.engine import events as ev
-from mnistkit.errors import ConfigError, MnistkitError, PluginError
+from mnistkit.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, MnistkitError, PluginError
 from mnistkit.runs.config import RunConfig, check_batch_fits, check_numbers, check_writable, engine_settings, settle
 
-EXIT_COMPLETED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_COMPLETED = 0
 Notify = Callable[[str], None]
 
 
@@ -75,7 +75,20 @@ class Run:
         return self.config.engine == "fast" and self.checkpoints is not None and self.checkpoints.last_saved is not None
 
     def resume_command(self) -> str | None:
-        return f"mnistkit run --resume {shlex.quote(str(self.path))}" if self.resumable and self.path else None
+        """``mnistkit run --resume RUN_DIR``, with the ``--plugin`` options the run loaded (they must come again)."""
+        if not (self.resumable and self.path):
+            return None
+        from mnistkit import environment
+
+        from_env = set(environment.plugin_refs())
+        plugins = [f" --plugin {shlex.quote(info.source)}" for info in self.registry.plugins
+                   if info.loaded and info.version == "local" and info.source not in from_env]
+        return f"mnistkit run --resume {shlex.quote(str(self.path))}{''.join(plugins)}"
+
+    def abandon(self) -> None:
+        """Record the run as interrupted at once (a second Ctrl-C): the status only, nothing slow."""
+        if self.recorder is not None:
+            self.recorder.mark("interrupted")
 
     def kept(self) -> str:
         """What is on disk now, for a person: the newest checkpoint and how to go on from it."""
@@ -143,7 +156,7 @@ class Run:
                                    self.resume_command())
             raise PluginError(self.outcome.message) from exc
         except MnistkitError as exc:
-            self.outcome = Outcome(status, EXIT_USAGE, f"{str(exc).rstrip('.')}. {self.kept()}" if self.path else str(exc))
+            self.outcome = Outcome(status, EXIT_USAGE, str(exc))
             raise
         else:
             status, self.outcome = self._ended(last)
@@ -235,6 +248,10 @@ def _prepare(config, registry, out, resume, given, data, notify: Notify, lock) -
     elif data is None:
         data = load_mnist(config.data, config.data_dir, notify=notify)
     check_batch_fits(config, len(data.train_images))
+    if config.engine == "fast":
+        from mnistkit.engine.loop import devices_for
+
+        devices_for(config.batch_size, config.devices)  # a mistake here is said before any folder is touched
     enable_compilation_cache()  # before the model: its initialisers compile too
     steps_per_epoch = len(data.train_images) // config.batch_size
     with registry.blame():

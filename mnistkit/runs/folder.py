@@ -367,6 +367,16 @@ class RunRecorder:
         finally:
             self._close_tensorboard()
 
+    def mark(self, status: Status) -> None:
+        """Write ``status`` into metrics.json and run.json now, and nothing else (for a process about to end)."""
+        if self._closed:
+            return
+        self.status = status
+        self._run_info["status"] = status
+        self._run_info["finished_at"] = datetime.now().isoformat(timespec="seconds")
+        self._write_metrics()
+        self._write("run.json", _json_bytes(self._run_info))
+
     def _close_tensorboard(self) -> None:
         writer, self._tensorboard = self._tensorboard, None
         if writer is None:

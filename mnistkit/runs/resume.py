@@ -83,18 +83,22 @@ def plan_resume(run_dir: Path, given: Mapping[str, Any] | None = None, notify: N
             if key not in given and key not in MAY_CHANGE and value != getattr(config, key):
                 raise ConfigError(
                     f"--recipe {name} sets {_flag(key)} {_show(value)}, but run {run_dir} was started with "
-                    f"{_show(getattr(config, key))}; --resume continues a run as it was started (only --epochs may change)"
+                    f"{_show(getattr(config, key))}; {_ONLY}"
                 )
     for key, value in given.items():
         if key in MAY_CHANGE or key == "out" or value is None:
             continue
         if key in ("model_options", "optimizer_options"):
-            raise ConfigError(f"{_flag(key)} cannot go with --resume: the run keeps the options it was started with "
-                              f"({_show(getattr(config, key))})")
+            kept = getattr(config, key)
+            differ = [name for name, text in value.items() if name not in kept or str(text).lower() != str(kept[name]).lower()]
+            if differ:
+                raise ConfigError(f"{_flag(key)} {differ[0]}={value[differ[0]]} does not match run {run_dir}, which was "
+                                  f"started with {_show(kept)}; {_ONLY}")
+            continue
         if value != getattr(config, key):
             raise ConfigError(
                 f"{_flag(key)} {_show(value)} does not match run {run_dir}, which was started with "
-                f"{_show(getattr(config, key))}; --resume continues a run as it was started (only --epochs may change)"
+                f"{_show(getattr(config, key))}; {_ONLY}"
             )
     with Checkpoints(run_dir, notify=notify) as saved:
         meta = saved.newest_meta()
@@ -121,6 +125,8 @@ def plan_resume(run_dir: Path, given: Mapping[str, Any] | None = None, notify: N
     return config, meta
 
 
+_ONLY = ("--resume continues a run as it was started (only --epochs, --data-dir, --devices, --steps-per-dispatch "
+         "and --dtype may change)")
 _FLAGS = {"model_options": "--model-opt", "optimizer_options": "--optimizer-opt", "metrics": "--metric"}
 
 

@@ -11,6 +11,8 @@ steps.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import threading
 import time
 from collections.abc import Iterable
@@ -101,6 +103,12 @@ class MnistkitApp(App[None]):
         return self.screen_stack[0]
 
     def on_mount(self) -> None:
+        if not self.is_headless:
+            # SIGTERM (a kill, a closing session) or SIGHUP (the terminal went away) end the app as q does,
+            # so the terminal is given back as it was and a run in flight stops at a checkpoint.
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, self.exit)
         for problem in (*self.curriculum.problems, *(str(p) for p in self.registry.problems)):
             self.notify(problem, title="Problem", severity="warning", timeout=8)
         if self.registry.problems:

@@ -95,14 +95,16 @@ def run_stage_into(ctx, name: str, emit: Callable[[object], None], should_stop: 
         nonlocal where
         if isinstance(item, ev.Progress):
             where = ev.Interrupted(epoch=item.epoch, step=item.step, history=())
-        if should_stop():
-            raise _Stopped
+        if should_stop() and not isinstance(item, ev.Event):
+            raise _Stopped  # a training run stops itself (at a checkpoint) when it polls should_stop
         emit(item)
 
     try:
         result = stages.run_stage(ctx, name, checked)
     except _Stopped:
         emit(where)
+    except stages.StageStopped as stopped:
+        emit(DataNotice(str(stopped)))
     except MnistkitError as err:
         emit(ev.Failed(str(err)))
     except Exception as err:  # a stage's or a plugin's bug must end the stage, not the app

@@ -1,0 +1,73 @@
+"""``mnistkit tui`` and the terminal: none is one line and exit 2; SIGTERM and SIGHUP give it back as it was."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ALT_SCREEN_ON, ALT_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
+
+
+@pytest.fixture
+def env(tmp_path):
+    return dict(os.environ, TERM="xterm-256color", MNISTKIT_HOME=str(tmp_path / "home"), MNISTKIT_OFFLINE="1")
+
+
+@pytest.mark.parametrize("stdin", [subprocess.DEVNULL, None])
+def test_without_a_terminal_the_tui_says_so_in_one_line_and_exits_2_at_once(stdin, env, tmp_path):
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "mnistkit", "tui"], stdin=stdin or subprocess.PIPE,
+                          capture_output=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and done.stdout == b""
+    (line,) = done.stderr.decode().strip().splitlines()
+    assert line.startswith("mnistkit: error: mnistkit tui needs a terminal, but its stdin and stdout are not one")
+    assert time.monotonic() - started < 30
+
+
+def read(fd: int, until: bytes | None, seconds: float) -> bytes:
+    seen, deadline = b"", time.monotonic() + seconds
+    while time.monotonic() < deadline and not (until and until in seen):
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the other end closed: the app has exited
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_ends_the_tui_cleanly_and_gives_the_terminal_back(signum, env, tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the app, on the pty as its terminal
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [sys.executable, "-m", "mnistkit", "tui", "--data", "sample"], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    try:
+        assert ALT_SCREEN_ON in read(fd, ALT_SCREEN_ON, 120), "the app never took the screen"
+        read(fd, None, 1.0)
+        os.kill(pid, signum)
+        rest = read(fd, None, 30)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.close(fd)
+    assert ALT_SCREEN_OFF in rest
+    assert os.waitstatus_to_exitcode(status) == 0
