@@ -519,6 +519,7 @@ def test_resuming_into_a_read_only_run_folder_is_one_line_and_changes_nothing(on
     assert main(["run", "--resume", str(one_epoch_run), "--epochs", "2"]) == 2
     (line,) = error_lines(capsys)
     assert str(one_epoch_run) in line and "Read-only file system" in line
+    assert "copy the run somewhere writable" in line and "--out" not in line
     assert folder_bytes(one_epoch_run) == before
 
 

@@ -197,7 +197,7 @@ class RunRecorder:
         epochs may have grown) and puts the status back to ``"running"``.
         Raises ``OutputError`` if the folder cannot be written.
         """
-        self._check_writable()
+        self._check_writable(resuming=True)
         try:
             self._run_info = json.loads((self.path / "run.json").read_text())
         except (OSError, ValueError):
@@ -224,7 +224,7 @@ class RunRecorder:
             raise self._output_error(err.strerror or str(err)) from err
         return missing
 
-    def _check_writable(self) -> None:
+    def _check_writable(self, resuming: bool = False) -> None:
         # Writing a file is the only check that also holds for root and for
         # read-only mounts, where os.access can say yes wrongly.
         probe = self.path / f".write-test-{uuid.uuid4().hex[:8]}"
@@ -232,9 +232,13 @@ class RunRecorder:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as err:
-            raise self._output_error(err.strerror or str(err)) from err
+            raise self._output_error(err.strerror or str(err), resuming) from err
 
-    def _output_error(self, reason: str) -> OutputError:
+    def _output_error(self, reason: str, resuming: bool = False) -> OutputError:
+        if resuming:
+            return OutputError(f"cannot write the run folder {self.path}: {reason}; a resumed run writes its "
+                               "checkpoints there, so make it writable, or copy the run somewhere writable and "
+                               "resume the copy")
         return OutputError(
             f"cannot write the run folder {self.path}: {reason}; "
             "choose another --out or fix its permissions"
