@@ -25,6 +25,12 @@ def world(tmp_path_factory) -> dict[str, Path]:
     assert main(["run", "--data", "idx", "--data-dir", str(idx), "--model", "mlp", "--model-opt", "hidden=16",
                  "--batch-size", "50", "--epochs", "1", "--out", str(root / "runs")]) == 0
     (run,) = (root / "runs").iterdir()
+    import json
+    import shutil
+
+    shutil.copytree(run, root / "edited")  # config.json edited to name another model than the checkpoints hold
+    config = json.loads((root / "edited" / "config.json").read_text())
+    (root / "edited" / "config.json").write_text(json.dumps({**config, "model": "cnn"}))
     (root / "empty.npy").write_bytes(b"")
     np.save(root / "complex.npy", np.ones((28, 28), dtype=np.complex64))
     from PIL import Image
@@ -33,6 +39,15 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (root / "bomb.png").write_bytes(_png_header(20000, 20000))
     (root / "text.png").write_text("not an image")
     (root / "a-file").write_text("a file, not a folder")
+    swapped = files.write_dir(root / "swapped", rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), np.arange(20) % 10,
+                              rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), np.arange(10) % 10)
+    images, labels = swapped / "train-images-idx3-ubyte.gz", swapped / "train-labels-idx1-ubyte.gz"
+    images.rename(swapped / "tmp")
+    labels.rename(images)
+    (swapped / "tmp").rename(labels)
+    looped = shutil.copytree(idx, root / "looped")
+    (looped / "train-images-idx3-ubyte.gz").unlink()
+    (looped / "train-images-idx3-ubyte.gz").symlink_to("train-images-idx3-ubyte.gz")  # a link to itself
     return {"root": root, "idx": idx, "run": run}
 
 
@@ -95,6 +110,7 @@ CASES = [
     # predict and evaluate
     (["predict", "--run", "{root}/no-such-run"], "does not exist"),
     (["evaluate", "--run", "{root}/a-file"], "is a file, not a run folder"),
+    (["evaluate", "--run", "{root}/edited"], "names model 'cnn' with option 'layers', which that model does not take"),
     (["predict", "--run", "{run}", "--image", "{root}/missing.png"], "no image at"),
     (["predict", "--run", "{run}", "--image", "{root}/empty.npy"], "is empty, not a numpy array"),
     (["predict", "--run", "{run}", "--image", "{root}/complex.npy"], "holds complex numbers"),
@@ -108,6 +124,10 @@ CASES = [
     (["plugin", "new", "Bad_Name", "--dir", "{root}"], "must be lowercase letters and digits"),
     (["plugin", "new", "plugins", "--dir", "{root}"], "clashes with mnistkit's own mnistkit_plugins"),
     (["data", "import", "{root}/no-such-folder"], "no-such-folder"),
+    (["data", "import", "{root}/swapped"], "is an IDX labels file, but MNIST images are needed"),
+    ([*RUN, "--data", "idx", "--data-dir", "{root}/swapped"], "is an IDX labels file, but MNIST images are needed"),
+    (["data", "import", "{root}/looped"], "Too many levels of symbolic links"),
+    ([*RUN, "--data", "idx", "--data-dir", "{root}/looped"], "Too many levels of symbolic links"),
 ]
 
 

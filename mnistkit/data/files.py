@@ -58,7 +58,7 @@ def find_file(directory: str | os.PathLike, spec: MnistFile) -> Path | None:
     """
     for name in (spec.name, spec.name.removesuffix(".gz")):
         path = Path(directory) / name
-        if path.is_file():
+        if path.is_file() or path.is_symlink():  # a broken link or a loop is read, so its reader names the problem
             return path
     return None
 
@@ -72,6 +72,21 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def _check_kind(path: Path, spec: MnistFile) -> None:
+    """A file of the wrong size that is the other kind of IDX file (swapped names) is named as such."""
+    import gzip
+
+    from mnistkit.data import idx
+
+    try:
+        with gzip.open(path, "rb") as f:
+            head = f.read(4)
+    except (OSError, EOFError):
+        return  # not gzip, or damaged: the size and checksum checks say so
+    if len(head) == 4:
+        idx.check_kind(head, "images" if "images" in spec.name else "labels", str(path))
+
+
 def verify_file(path: str | os.PathLike, spec: MnistFile) -> None:
     """Check one file's size, then its SHA-256, against ``spec``.
 
@@ -83,6 +98,8 @@ def verify_file(path: str | os.PathLike, spec: MnistFile) -> None:
         size = path.stat().st_size
         if not path.is_file():
             raise DataError(f"{path} is not a file; {_GET_THEM}")
+        if size != spec.size:
+            _check_kind(path, spec)
         if size < spec.size:
             raise DataError(
                 f"{path} is truncated ({size:,} of {spec.size:,} bytes); "

@@ -139,7 +139,13 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def _parse_header(raw: bytes, kind: Kind, source: str) -> tuple[int, ...]:
+def check_kind(raw: bytes, kind: Kind, source: str) -> int:
+    """``DataError`` unless ``raw`` starts like an IDX file of ``kind``; returns its magic number.
+
+    The words are the same wherever a file of the wrong kind turns up (a
+    labels file where the images belong, say): ``mnistkit run`` and
+    ``mnistkit data import`` alike.
+    """
     if len(raw) < 4:
         raise DataError(f"{source} is too short to be an IDX file ({len(raw)} bytes); {_FIX}")
     (magic,) = struct.unpack(">I", raw[:4])
@@ -150,6 +156,11 @@ def _parse_header(raw: bytes, kind: Kind, source: str) -> tuple[int, ...]:
             f"{source} is {what}, but MNIST {kind} are needed "
             f"(magic 0x{_MAGIC_FOR[kind]:08x}); check which file goes where"
         )
+    return magic
+
+
+def _parse_header(raw: bytes, kind: Kind, source: str) -> tuple[int, ...]:
+    magic = check_kind(raw, kind, source)
     ndim = magic & 0xFF
     header_len = 4 + 4 * ndim
     if len(raw) < header_len:

@@ -56,14 +56,22 @@ def load_trained(run_dir: Path, registry, notify=lambda msg: None) -> TrainedMod
     """Rebuild the run's model and load the newest whole checkpoint into it."""
     from flax import nnx
 
+    from mnistkit.errors import ConfigError
+    from mnistkit.host.build import build_model
     from mnistkit.runs.checkpoints import Checkpoints, model_template
     from mnistkit.runs.resume import run_config
-    from mnistkit.host.build import build_model
 
     run_dir = Path(run_dir)
     config = run_config(run_dir)
     model_spec = registry.model(config.model)
     metrics = [registry.metric(name) for name in config.metrics if name in registry.metrics]
+    unknown = sorted(set(config.model_options) - set(model_spec.options))
+    if unknown:
+        raise ConfigError(
+            f"{run_dir / 'config.json'} names model {config.model!r} with option {unknown[0]!r}, which that model does "
+            f"not take (its options: {', '.join(sorted(model_spec.options)) or 'none'}); the file does not match the "
+            "run's checkpoints: put back the model the run was trained with"
+        )
     model = build_model(model_spec, config.model_options, config.seed)
     with Checkpoints(run_dir, notify=notify) as saved:
         restored = saved.restore(model_template(model), model_only=True)
