@@ -28,9 +28,12 @@ orbax is imported on first use: it costs about a second.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import re
 import shutil
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -136,6 +139,7 @@ class Checkpoints:
         """``(epoch, step)`` of the newest whole checkpoint: the last save, or ``saved``, the one resumed from."""
         self._manager: Any = None
         self._manager_read_only = True
+        self._unfinished: list[int] = []  # steps whose save failed: their temporary folders go at close
 
     def __enter__(self) -> Checkpoints:
         return self
@@ -148,6 +152,8 @@ class Checkpoints:
         if manager is not None:
             with _quiet():
                 manager.close()
+        for step in self._unfinished:  # what a failed save's background writers finished after it failed
+            _remove_temporary(self.path, step)
 
     def _open(self, writable: bool):
         if writable and self._manager is not None and self._manager_read_only:
@@ -204,10 +210,24 @@ class Checkpoints:
                 manager.wait_until_finished()
             write_manifest(self.path / str(step))
         except Exception as err:
-            _remove_temporary(self.path, step)
+            self._unfinished.append(step)
+            atexit.register(_remove_temporary, self.path, step)  # the last chance, once every writer has stopped
+            try:  # orbax's writers may still finish, or fail, in the background: let them end first
+                self.close()
+            except Exception:  # noqa: S110 - the save's own error is the one to report
+                pass
+            left = _remove_temporary(self.path, step)
+            if self.last_saved is None:
+                kept = "no checkpoint was saved before this one"
+            else:
+                from mnistkit.runs.resume import position
+
+                kept = f"the checkpoint {position(*self.last_saved)} is kept"
+            if left:
+                kept += f"; remove the unfinished {left[0]} by hand"
             raise OutputError(
-                f"cannot write a checkpoint in {self.path}: {reason(err)}; "
-                "the previous checkpoint is kept; free some space or fix the folder's permissions"
+                f"cannot write a checkpoint in {self.path}: {reason(err)}; {kept}; "
+                "free some space or fix the folder's permissions"
             ) from err
         self.last_saved = (snapshot.epoch, snapshot.step)
 
@@ -299,16 +319,20 @@ def check_format(meta: Mapping[str, Any], run_dir: Path) -> None:
         )
 
 
-def _remove_temporary(folder: Path, step: int) -> None:
-    """Best effort: drop what a failed save of ``step`` left behind."""
+def _remove_temporary(folder: Path, step: int) -> list[Path]:
+    """Drop what a failed save of ``step`` left behind; return what could not be removed."""
     if not folder.is_dir():
-        return
+        return []
     for path in folder.glob(f"{step}{TMP_MARKER}*"):
         shutil.rmtree(path, ignore_errors=True)
+    return sorted(folder.glob(f"{step}{TMP_MARKER}*"))
 
 
 def _orbax():
     import orbax.checkpoint as ocp
+
+    if not isinstance(sys.stderr, _WithoutClosedLoopTracebacks):
+        sys.stderr = _WithoutClosedLoopTracebacks(sys.stderr)
 
     return ocp
 
@@ -342,3 +366,63 @@ def _quiet() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
+
+
+class _WithoutClosedLoopTracebacks:
+    """``sys.stderr`` minus the "Event loop is closed" tracebacks tensorstore's callbacks print after a failed save.
+
+    When a write fails (a full disk), every array's pending callback tries
+    to reach orbax's event loop, which is gone by then, and prints the same
+    traceback from its own thread: 22 of them on a 3 MB disk, before
+    mnistkit's one line and after it. Installed once, when orbax is first
+    used. It drops exactly the lines of that traceback, which may come
+    interleaved from several threads; any other text passes through.
+    """
+
+    _LINES = re.compile(
+        r'(  File ".*asyncio.base_events\.py", line \d+, in (call_soon_threadsafe|_check_closed)'
+        r"|    self\._check_closed\(\)|    raise RuntimeError\('Event loop is closed'\)"
+        r"|RuntimeError: Event loop is closed)\n"
+    )
+    _HEADER = "Traceback (most recent call last):\n"
+
+    def __init__(self, stream):
+        import threading
+
+        self.stream = stream
+        self.pending = ""
+        self.header = False  # a traceback header waits to see whether the next line is one of ours
+        self.lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            self.pending += text
+            while "\n" in self.pending:
+                line, self.pending = self.pending.split("\n", 1)
+                self._line(line + "\n")
+        return len(text)
+
+    def _line(self, line: str) -> None:
+        if self._LINES.fullmatch(line):
+            self.header = False
+            return
+        if self.header:
+            self.stream.write(self._HEADER)
+            self.header = False
+        if line == self._HEADER:
+            self.header = True
+        else:
+            self.stream.write(line)
+
+    def flush(self) -> None:
+        with self.lock:
+            if self.header:
+                self.stream.write(self._HEADER)
+                self.header = False
+            if self.pending:
+                self.stream.write(self.pending)
+                self.pending = ""
+        self.stream.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)

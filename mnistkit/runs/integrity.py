@@ -142,6 +142,23 @@ def reason(err: BaseException) -> str:
         if isinstance(seen, OSError) and seen.strerror:
             return f"{seen.strerror}" + (f": {seen.filename}" if seen.filename else "")
         seen = seen.__cause__ or seen.__context__
+    if _disk_full(err):
+        return "the disk is full"
     text = str(err).strip().splitlines()
     line = text[0].split(" [tensorstore_spec=")[0] if text else type(err).__name__
     return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _disk_full(err: BaseException) -> bool:
+    """Whether ``err`` (or what it wraps) says the disk is full, in the words of the OS, orbax or tensorstore."""
+    import errno
+
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(seen)
+        if "RESOURCE_EXHAUSTED" in text or "No space left on device" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
