@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -168,3 +169,37 @@ def test_plugin_new_refuses_bad_names_and_existing_folders(tmp_path, capsys):
     (tmp_path / "mnistkit-taken").mkdir()
     assert main(["plugin", "new", "taken", "--dir", str(tmp_path)]) == 2
     assert "exists already" in capsys.readouterr().err
+
+
+TF_PLUGIN = '''
+import sys
+import time
+
+import tensorflow  # noqa: F401  (what a careless plugin does at import)
+
+from mnistkit.hookspecs import hookimpl
+from mnistkit.specs import MetricSpec
+
+print("hello from the plugin", file=sys.stderr)
+
+
+def per_example(logits, labels):
+    return (logits.argmax(-1) == labels).astype("float32")
+
+
+@hookimpl
+def register_metrics(register):
+    register(MetricSpec(name="tfmetric", lesson="lesson.md", per_example=per_example))
+'''
+
+
+def test_a_plugin_importing_tensorflow_keeps_its_log_lines_quiet_and_is_named_as_slow(tmp_path):
+    (tmp_path / "lesson.md").write_text("---\nid: plugin-tf\ntitle: TF\norder: 190\nminutes: 1\n---\nA test.\n")
+    (tmp_path / "tfplug.py").write_text(TF_PLUGIN)
+    env = {**os.environ, "MNISTKIT_HOME": str(tmp_path / "home")}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    done = subprocess.run([sys.executable, "-m", "mnistkit", "plugins", "--plugin", "tfplug.py"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "hello from the plugin\n"  # the plugin's own words pass; absl's and oneDNN's do not
+    assert "slow: importing it took" in done.stdout and "inside its factories" in done.stdout

@@ -453,3 +453,49 @@ def test_verbose_shows_the_traceback_of_a_plugin_that_raises_mid_training(tiny, 
     err = capsys.readouterr().err
     assert err.startswith("mnistkit: error: plugin 'flaky' raised ValueError")
     assert "Traceback" in err and 'raise ValueError("the flaky metric gave up")' in err and str(plugin) in err
+
+
+BROKEN_MODELS = """
+    import jax.numpy as jnp
+    from flax import nnx
+    from mnistkit.hookspecs import hookimpl
+    from mnistkit.specs import ModelSpec
+
+    class NanNet(nnx.Module):
+        def __init__(self, rngs):
+            self.dense = nnx.Linear(784, 10, rngs=rngs)
+
+        def __call__(self, x):
+            return self.dense(x.reshape(x.shape[0], -1)) * jnp.nan
+
+    class NineNet(nnx.Module):
+        def __init__(self, rngs):
+            self.dense = nnx.Linear(784, 9, rngs=rngs)
+
+        def __call__(self, x):
+            return self.dense(x.reshape(x.shape[0], -1))
+
+    @hookimpl
+    def register_models(register):
+        register(ModelSpec(name="nan-net", factory=NanNet, lesson="lesson.md"))
+        register(ModelSpec(name="nine-net", factory=NineNet, lesson="lesson.md"))
+"""
+
+
+def test_logits_that_are_nan_from_the_start_name_the_model_not_the_learning_rate(tiny, tmp_path, capsys):
+    plugin = plugin_file(tmp_path, "broken", BROKEN_MODELS)
+    args = ["run", "--data", "idx", "--data-dir", str(tiny), "--plugin", str(plugin), "--model", "nan-net",
+            "--epochs", "1", "--out", str(tmp_path / "runs")]
+    assert main(args) == 2
+    (line,) = error_lines(capsys)
+    assert "plugin 'broken': model 'nan-net' gives logits that are not finite" in line and "at initialisation" in line
+    assert "--learning-rate" not in line
+    assert read(only_run(tmp_path / "runs"), "metrics.json")["status"] == "failed"
+
+
+def test_plugins_check_flags_nan_logits_and_a_class_count_other_than_10(tmp_path, capsys):
+    plugin = plugin_file(tmp_path, "broken", BROKEN_MODELS)
+    assert main(["plugins", "--check", "--plugin", str(plugin), "--json"]) == 1
+    problems = [p["message"] for p in json.loads(capsys.readouterr().out)["problems"] if p["plugin"] == "broken"]
+    assert any("model 'nan-net' gives logits that are not finite" in p for p in problems), problems
+    assert any("model 'nine-net' maps a (2, 28, 28, 1) batch to shape (2, 9); expected (2, 10)" in p for p in problems)

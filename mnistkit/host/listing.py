@@ -58,6 +58,8 @@ def listing(registry: Registry) -> dict[str, Any]:
             "origin": info.origin,
             "module": info.module,
             "loaded": info.loaded,
+            "import_seconds": round(info.import_seconds, 3),
+            "slow_import": slow_import(info),
             "provides": items,
             "problems": [p.message for p in registry.problems if p.plugin == info.name],
         })
@@ -66,6 +68,13 @@ def listing(registry: Registry) -> dict[str, Any]:
         "provides": provides,
         "problems": [{"plugin": p.plugin, "message": p.message} for p in registry.problems],
     }
+
+
+def slow_import(info) -> bool:
+    """Whether a plugin other than mnistkit's own took more than ``SLOW_IMPORT_SECONDS`` to import."""
+    from mnistkit.host.loading import BUILTIN_DISTRIBUTION, SLOW_IMPORT_SECONDS
+
+    return info.source != BUILTIN_DISTRIBUTION and info.import_seconds > SLOW_IMPORT_SECONDS
 
 
 def render(registry: Registry, console, verbose: bool = False) -> None:
@@ -84,6 +93,10 @@ def render(registry: Registry, console, verbose: bool = False) -> None:
         kinds = ", ".join(f"{k}s" for k in _kinds(registry, info.name)) or "nothing"
         console.print()
         console.print(f"[bold]{escape(info.name)}[/]  {escape(origin)}  {state}  [dim]({kinds})[/]")
+        if slow_import(info):
+            console.print(f"  [yellow]slow:[/] importing it took {info.import_seconds:.1f} s, which every mnistkit "
+                          "command pays; import heavy modules (jax, flax, tensorflow) inside its factories",
+                          soft_wrap=True)
         grid = Table.grid(padding=(0, 2))
         grid.add_column(no_wrap=True)
         grid.add_column(no_wrap=True, style="bold")
@@ -139,7 +152,7 @@ def check_builds(registry: Registry) -> None:
 
 
 def _try_model(spec: ModelSpec) -> None:
-    """Build the model abstractly (shapes only, nothing computed) and check its output shape."""
+    """Check the model's output shape abstractly (nothing computed), then that its first logits are finite."""
     import jax
     import jax.numpy as jnp
     from flax import nnx
@@ -156,6 +169,14 @@ def _try_model(spec: ModelSpec) -> None:
     if getattr(out, "shape", None) != (2, NUM_CLASSES):
         shape = tuple(out.shape) if hasattr(out, "shape") else type(out).__name__
         raise PluginError(f"model {spec.name!r} maps a (2, 28, 28, 1) batch to shape {shape}; expected (2, {NUM_CLASSES})")
+    import numpy as np
+
+    real = spec.factory(nnx.Rngs(0), **dict(spec.options))  # now with numbers: are the first logits finite?
+    real.eval()
+    images = np.random.default_rng(0).uniform(size=(2, *IMAGE_SHAPE)).astype(np.float32)
+    if not np.isfinite(np.asarray(real(jnp.asarray(images)))).all():
+        raise PluginError(f"model {spec.name!r} gives logits that are not finite (NaN or infinite) at initialisation; "
+                          "check its initialisers and its forward pass")
 
 
 def _try_metric(spec: MetricSpec) -> None:

@@ -15,6 +15,7 @@ keeps working.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
 import importlib.resources
@@ -23,8 +24,11 @@ import math
 import os
 import re
 import sys
+import tempfile
+import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -59,17 +63,19 @@ def load_registry(extra: Iterable[str] = (), disabled: Iterable[str] = ()) -> Re
             continue
         dist = ep.dist
         source, version = (dist.metadata["Name"], dist.version) if dist else ("?", "?")
-        module = _guard(registry, ep.name, "failed to import", ep.load)
-        _add(pm, registry, PluginInfo(ep.name, source, version, module is not None, "entry point", ep.value), module)
+        module, seconds = _timed_import(registry, ep.name, ep.load)
+        _add(pm, registry, PluginInfo(ep.name, source, version, module is not None, "entry point", ep.value, seconds),
+             module)
         bases[ep.name] = _folder_of(module)
 
     for ref in [*environment.plugin_refs(), *extra]:
         name = _local_name(ref)
         if name in disabled:
             continue
-        module = _guard(registry, name, "failed to import", lambda: _import_ref(ref))
+        module, seconds = _timed_import(registry, name, lambda: _import_ref(ref))
         origin = "--plugin or MNISTKIT_PLUGINS"
-        _add(pm, registry, PluginInfo(name, ref, "local", module is not None, origin, getattr(module, "__name__", ref)), module)
+        _add(pm, registry, PluginInfo(name, ref, "local", module is not None, origin, getattr(module, "__name__", ref),
+                                      seconds), module)
         bases[name] = _folder_of(module)
 
     for kind in KINDS:
@@ -78,6 +84,56 @@ def load_registry(extra: Iterable[str] = (), disabled: Iterable[str] = ()) -> Re
             register = _registrar(registry, impl.plugin_name, kind, bases.get(impl.plugin_name))
             _guard(registry, impl.plugin_name, f"raised in register_{kind}s", lambda: impl.function(register))
     return registry
+
+
+SLOW_IMPORT_SECONDS = 1.0
+"""A plugin whose module takes longer than this to import is named by ``mnistkit plugins``."""
+
+_NATIVE_LOG_LINE = re.compile(
+    r"(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWE]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*)\n?"
+)
+"""The start-up lines TensorFlow's C++ side (absl, oneDNN) prints when a plugin imports it."""
+
+
+def _timed_import(registry: Registry, name: str, load: Callable[[], Any]) -> tuple[Any, float]:
+    """Import a plugin's module, timed, with TensorFlow's native start-up lines kept off the terminal."""
+    start = time.perf_counter()
+    with _without_native_start_up_lines():
+        module = _guard(registry, name, "failed to import", load)
+    return module, time.perf_counter() - start
+
+
+@contextmanager
+def _without_native_start_up_lines() -> Iterator[None]:
+    """While plugins import, C-level writes to stderr (fd 2) are held back; all but the native log lines then pass.
+
+    A plugin module that imports TensorFlow would otherwise print absl's and
+    oneDNN's start-up lines on every command that loads plugins. What a
+    plugin prints itself still reaches the terminal, after its import.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr (some embeddings): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            lines = held.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not _NATIVE_LOG_LINE.fullmatch(line))
+            if kept:
+                os.write(2, kept.encode())
 
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:
@@ -99,14 +155,14 @@ def _add(pm: pluggy.PluginManager, registry: Registry, info: PluginInfo, module:
             f"the name is already used by the plugin from {_where(taken)}; skipped the one from {_where(info)} "
             "(rename its entry point, or disable one with --disable-plugin)",
         ))
-        registry.plugins.append(PluginInfo(info.name, info.source, info.version, False, info.origin, info.module))
+        registry.plugins.append(dataclasses.replace(info, loaded=False))
         return
     if module is not None and pm.is_registered(module):
         first = pm.get_name(module)
         registry.problems.append(Problem(
             info.name, f"is the same module as plugin {first!r} ({info.module}); it is loaded once, as {first!r}"
         ))
-        registry.plugins.append(PluginInfo(info.name, info.source, info.version, False, info.origin, info.module))
+        registry.plugins.append(dataclasses.replace(info, loaded=False))
         return
     if module is not None:
         try:
@@ -116,7 +172,7 @@ def _add(pm: pluggy.PluginManager, registry: Registry, info: PluginInfo, module:
             module = None
         else:
             _check_hooks(pm, registry, info.name, module)
-    registry.plugins.append(PluginInfo(info.name, info.source, info.version, module is not None, info.origin, info.module))
+    registry.plugins.append(dataclasses.replace(info, loaded=module is not None))
 
 
 def _check_hooks(pm: pluggy.PluginManager, registry: Registry, name: str, module: Any) -> None:

@@ -26,7 +26,8 @@ class PluginInfo:
 
     ``source`` is the distribution an entry point belongs to, or the path or
     module given with ``--plugin`` / ``MNISTKIT_PLUGINS``; ``version`` is the
-    distribution's version (``"local"`` for those).
+    distribution's version (``"local"`` for those). ``import_seconds`` is how
+    long importing its module took.
     """
 
     name: str
@@ -35,6 +36,7 @@ class PluginInfo:
     loaded: bool
     origin: str = "entry point"
     module: str = ""
+    import_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

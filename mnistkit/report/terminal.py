@@ -83,7 +83,7 @@ class ConsoleView:
                 self.show_reports()
                 print_(f"Finished in {event.seconds:.1f} s")
             case ev.Failed():
-                print_(f"[red]Run failed: {event.message}[/]")
+                pass  # the front end says it once, with what was kept (the run's outcome)
 
     def show_reports(self) -> None:
         """Each metric plugin's last report text, after the prediction grid."""

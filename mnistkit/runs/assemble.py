@@ -185,8 +185,30 @@ class Run:
             else:
                 message = f"{stopped}; saved the history in {self.path}. {self.kept()}"
             return "interrupted", Outcome("interrupted", EXIT_INTERRUPTED, message, self.resume_command())
+        if isinstance(last, ev.Failed) and self.snapshot is None and last.epoch == 1 and self._broken_from_the_start():
+            name = self.config.model
+            owner = self.registry.owners.get(("model", name), "?")
+            return "failed", Outcome("failed", EXIT_USAGE, (
+                f"plugin {owner!r}: model {name!r} gives logits that are not finite (NaN or infinite) at "
+                "initialisation, before any update, so no learning rate can help; fix the model "
+                f"(`mnistkit plugins --check` finds this). The run folder is {self.path}"))
         message = last.message.rstrip(".") if isinstance(last, ev.Failed) else "the run ended without finishing"
         return "failed", Outcome("failed", EXIT_FAILED, f"{message}. {self.kept()}", self.resume_command())
+
+    def _broken_from_the_start(self) -> bool:
+        """Whether the model as initialised already gives logits that are not finite, on a few training images."""
+        import numpy as np
+
+        from mnistkit.engine.steps import scale
+        from mnistkit.host.build import build_model
+
+        try:
+            fresh = build_model(self.registry.model(self.config.model), self.config.model_options, self.config.seed)
+            fresh.eval()
+            logits = np.asarray(fresh(scale(np.asarray(self.data.train_images[:8]))))
+        except Exception:  # noqa: BLE001 - a model that cannot even do this is reported by the engine's message
+            return False
+        return not np.isfinite(logits).all()
 
 
 def prepare(config: RunConfig | None, registry, *, out: str | Path | None = None, resume: str | Path | None = None,
