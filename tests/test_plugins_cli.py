@@ -125,7 +125,7 @@ def test_run_takes_metrics_a_schedule_and_the_optimizers_own_learning_rate(tmp_p
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--model-opt", "layers=two"], "model 'mlp' option 'layers' must be a int, got 'two'"),
+    (["--model-opt", "layers=two"], "model 'mlp' option 'layers' must be a whole number, got 'two'"),
     (["--model-opt", "depth=3"], "model 'mlp' has no option 'depth' (options: hidden, layers)"),
     (["--optimizer-opt", "nesterov=maybe"], "optimizer 'adamw' has no option 'nesterov'"),
     (["--metric", "f1"], "unknown metric 'f1' (known metrics: accuracy, "),

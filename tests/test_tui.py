@@ -259,7 +259,7 @@ def test_bad_form_values_get_a_message_and_nothing_starts(make_app):
                 ("#learning_rate", "fast", "learning rate"),
                 ("#batch_size", "-3", "batch"),
                 ("#model_options", "depth=3", "no option 'depth'"),
-                ("#model_options", "hidden=many", "must be a int"),
+                ("#model_options", "hidden=many", "must be a whole number"),
             ]
             for selector, text, message in cases:
                 field = form.query_one(selector, Input)
