@@ -204,7 +204,8 @@ def test_ctrl_c_twice_on_a_real_process_exits_130_and_leaves_a_run_that_resumes(
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "mnistkit run --resume" in err
     run_dir = only_run(tmp_path)
-    json.loads((run_dir / "metrics.json").read_text())
+    assert status(run_dir) == "interrupted"  # recorded even when the second Ctrl-C ends the process at once
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
     stopped = saved_state(run_dir).snapshot
     assert main(["run", "--resume", str(run_dir), "--epochs", str(stopped.epoch + 1)]) == 0
     assert status(run_dir) == "completed"
