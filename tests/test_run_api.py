@@ -499,3 +499,12 @@ def test_plugins_check_flags_nan_logits_and_a_class_count_other_than_10(tmp_path
     problems = [p["message"] for p in json.loads(capsys.readouterr().out)["problems"] if p["plugin"] == "broken"]
     assert any("model 'nan-net' gives logits that are not finite" in p for p in problems), problems
     assert any("model 'nine-net' maps a (2, 28, 28, 1) batch to shape (2, 9); expected (2, 10)" in p for p in problems)
+
+
+def test_resuming_a_finished_part_epoch_run_says_what_it_trained(tiny, tmp_path, capsys):
+    assert main(tiny_args(tiny, tmp_path / "runs", "--epochs", "0.1")) == 0
+    run_dir = only_run(tmp_path / "runs")
+    assert main(["run", "--resume", str(run_dir), "--epochs", "1"]) == 2
+    (line,) = error_lines(capsys)
+    assert "finished its 0.1 epochs; its last epoch was a part" in line and "N above 1" in line
+    assert main(["run", "--resume", str(run_dir), "--epochs", "1.5"]) == 0

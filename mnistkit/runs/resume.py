@@ -111,11 +111,18 @@ def plan_resume(run_dir: Path, given: Mapping[str, Any] | None = None, notify: N
                 f"{_show(getattr(config, key))}; they belong to different runs, so this run cannot be resumed"
             )
     changes = {key: given[key] for key in MAY_CHANGE if given.get(key) is not None}
+    started = config.epochs
     config = replace(config, **changes)
     epoch, step = int(meta["epoch"]), int(meta["step"])
     last = math.ceil(config.epochs)
     if last < epoch:
         if step == 0 and last == epoch - 1:
+            if started != int(started) and math.ceil(started) == epoch - 1:
+                raise ConfigError(
+                    f"run {run_dir} finished its {started:g} epochs; its last epoch was a part, trained and "
+                    f"evaluated, so it counts as epoch {epoch - 1}: pass --epochs N with N above {epoch - 1} "
+                    "to train it further"
+                )
             raise ConfigError(
                 f"run {run_dir} already finished its {epoch - 1} epochs; "
                 f"pass --epochs N with N above {epoch - 1} to train it further"
