@@ -52,22 +52,19 @@ def test_a_signal_ends_the_tui_cleanly_and_gives_the_terminal_back(signum, env, 
     import struct
     import termios
 
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the app, on the pty as its terminal
-        os.chdir(tmp_path)
-        os.execve(sys.executable, [sys.executable, "-m", "mnistkit", "tui", "--data", "sample"], env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    fd, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    app = subprocess.Popen([sys.executable, "-m", "mnistkit", "tui", "--data", "sample"], stdin=terminal,
+                           stdout=terminal, stderr=terminal, env=env, cwd=tmp_path, start_new_session=True)
+    os.close(terminal)
     try:
         assert ALT_SCREEN_ON in read(fd, ALT_SCREEN_ON, 120), "the app never took the screen"
         read(fd, None, 1.0)
-        os.kill(pid, signum)
+        app.send_signal(signum)
         rest = read(fd, None, 30)
-        _, status = os.waitpid(pid, 0)
+        code = app.wait(timeout=30)
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        app.kill()
         os.close(fd)
     assert ALT_SCREEN_OFF in rest
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert code == 0

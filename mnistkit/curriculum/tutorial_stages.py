@@ -8,6 +8,7 @@ They are registered, in the order of the lessons, by the ``stage`` decorator.
 from __future__ import annotations
 
 import importlib.metadata
+import math
 import time
 from contextlib import contextmanager
 from typing import Any
@@ -148,20 +149,13 @@ def _model(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     table = _table("layer", "parameters", "count", title=f"{type(model).__name__}: (1, 28, 28, 1) -> {tuple(out.shape)}")
     counts = {}
     for layer, arrays in layers.items():
-        counts[layer] = sum(_size(shape) for _, shape in arrays)
+        counts[layer] = sum(math.prod(shape) for _, shape in arrays)
         table.add_row(layer, ", ".join(f"{name} {'x'.join(map(str, shape)) or 'scalar'}" for name, shape in arrays), f"{counts[layer]:,}")
     total = sum(counts.values())
     table.add_row("total", "", f"{total:,}")
     emit(table)
     emit(f"Model {s.model!r}: {total:,} parameters, initialised from seed {s.seed}.")
     return {"model": s.model, "params": int(total), "layers": counts, "output_shape": tuple(out.shape)}
-
-
-def _size(shape: tuple[int, ...]) -> int:
-    size = 1
-    for n in shape:
-        size *= n
-    return size
 
 
 @stage("forward", "a forward pass: logits and softmax", requires=("data", "model"))

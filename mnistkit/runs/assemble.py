@@ -92,7 +92,7 @@ class Run:
 
     def kept(self) -> str:
         """What is on disk now, for a person: the newest checkpoint and how to go on from it."""
-        from mnistkit.runs.resume import position
+        from mnistkit.runs.checkpoints import position
 
         if self.path is None:
             return "Process 0 keeps the run's checkpoints."
@@ -106,7 +106,7 @@ class Run:
 
     def _after_fault(self) -> str:
         """What a plugin's fault left, for the end of its one-line message."""
-        from mnistkit.runs.resume import position
+        from mnistkit.runs.checkpoints import position
 
         if self.path is None:
             return "process 0 keeps the run's checkpoints"
@@ -285,7 +285,7 @@ def _prepare(config, registry, out, resume, given, data, notify: Notify, lock) -
         return Run(config, registry, data, model, tx, metric_specs, snapshot=snapshot)
     recorder, checkpoints, lock = _open_folder(config, data, steps_per_epoch, out, resume, snapshot, environment, lock)
     if snapshot is not None:
-        from mnistkit.runs.resume import position
+        from mnistkit.runs.checkpoints import position
 
         notify(f"Resuming {recorder.path} from its checkpoint {position(snapshot.epoch, snapshot.step)}")
     return Run(config, registry, data, model, tx, metric_specs, recorder=recorder, checkpoints=checkpoints,

@@ -31,9 +31,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import logging
-import re
 import shutil
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +43,7 @@ import numpy as np
 
 from mnistkit import __version__
 from mnistkit.errors import ConfigError, DataError, OutputError
+from mnistkit.runs.quiet import without_closed_loop_tracebacks
 from mnistkit.runs.integrity import checksum, check_manifest, fit, reason, write_manifest
 
 if TYPE_CHECKING:
@@ -58,6 +57,11 @@ KEEP = 3
 TMP_MARKER = ".orbax-checkpoint-tmp"
 
 Notify = Callable[[str], None]
+
+
+def position(epoch: int, step: int) -> str:
+    """Where a checkpoint stands, for people: ``after epoch 2`` or ``epoch 3, step 40``."""
+    return f"after epoch {epoch - 1}" if step == 0 else f"epoch {epoch}, step {step}"
 
 
 def checkpoint_dir(run_dir: Path) -> Path:
@@ -220,8 +224,6 @@ class Checkpoints:
             if self.last_saved is None:
                 kept = "no checkpoint was saved before this one"
             else:
-                from mnistkit.runs.resume import position
-
                 kept = f"the checkpoint {position(*self.last_saved)} is kept"
             if left:
                 kept += f"; remove the unfinished {left[0]} by hand"
@@ -331,8 +333,7 @@ def _remove_temporary(folder: Path, step: int) -> list[Path]:
 def _orbax():
     import orbax.checkpoint as ocp
 
-    if not isinstance(sys.stderr, _WithoutClosedLoopTracebacks):
-        sys.stderr = _WithoutClosedLoopTracebacks(sys.stderr)
+    without_closed_loop_tracebacks()
 
     return ocp
 
@@ -366,63 +367,3 @@ def _quiet() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
-
-
-class _WithoutClosedLoopTracebacks:
-    """``sys.stderr`` minus the "Event loop is closed" tracebacks tensorstore's callbacks print after a failed save.
-
-    When a write fails (a full disk), every array's pending callback tries
-    to reach orbax's event loop, which is gone by then, and prints the same
-    traceback from its own thread: 22 of them on a 3 MB disk, before
-    mnistkit's one line and after it. Installed once, when orbax is first
-    used. It drops exactly the lines of that traceback, which may come
-    interleaved from several threads; any other text passes through.
-    """
-
-    _LINES = re.compile(
-        r'(  File ".*asyncio.base_events\.py", line \d+, in (call_soon_threadsafe|_check_closed)'
-        r"|    self\._check_closed\(\)|    raise RuntimeError\('Event loop is closed'\)"
-        r"|RuntimeError: Event loop is closed)\n"
-    )
-    _HEADER = "Traceback (most recent call last):\n"
-
-    def __init__(self, stream):
-        import threading
-
-        self.stream = stream
-        self.pending = ""
-        self.header = False  # a traceback header waits to see whether the next line is one of ours
-        self.lock = threading.Lock()
-
-    def write(self, text: str) -> int:
-        with self.lock:
-            self.pending += text
-            while "\n" in self.pending:
-                line, self.pending = self.pending.split("\n", 1)
-                self._line(line + "\n")
-        return len(text)
-
-    def _line(self, line: str) -> None:
-        if self._LINES.fullmatch(line):
-            self.header = False
-            return
-        if self.header:
-            self.stream.write(self._HEADER)
-            self.header = False
-        if line == self._HEADER:
-            self.header = True
-        else:
-            self.stream.write(line)
-
-    def flush(self) -> None:
-        with self.lock:
-            if self.header:
-                self.stream.write(self._HEADER)
-                self.header = False
-            if self.pending:
-                self.stream.write(self.pending)
-                self.pending = ""
-        self.stream.flush()
-
-    def __getattr__(self, name: str):
-        return getattr(self.stream, name)

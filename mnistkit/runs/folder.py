@@ -55,15 +55,18 @@ def default_run_dir(out: Path | None, model: str, now: datetime | None = None) -
     is appended until it is not. Characters other than letters, digits,
     ``.``, ``_`` and ``-`` in ``model`` become ``-``. Nothing is created.
     """
-    base = Path(out) if out is not None else DEFAULT_RUNS_DIR
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    safe_model = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-") or "model"
-    candidate = base / f"{stamp}-{safe_model}"
-    n = 2
+    base, name = _run_name(out, model, now)
+    candidate, n = base / name, 2
     while candidate.exists():
-        candidate = base / f"{stamp}-{safe_model}-{n}"
+        candidate = base / f"{name}-{n}"
         n += 1
     return candidate
+
+
+def _run_name(out: Path | None, model: str, now: datetime | None) -> tuple[Path, str]:
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    safe_model = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-") or "model"
+    return (Path(out) if out is not None else DEFAULT_RUNS_DIR), f"{stamp}-{safe_model}"
 
 
 def claim_run_dir(out: Path | None, model: str, now: datetime | None = None) -> tuple[Path, list[Path]]:
@@ -76,8 +79,7 @@ def claim_run_dir(out: Path | None, model: str, now: datetime | None = None) -> 
     missing, too), for ``RunRecorder.create`` to remove if the run cannot
     start. ``OutputError`` when ``out`` cannot be made.
     """
-    first = default_run_dir(out, model, now)
-    base, name = first.parent, first.name
+    base, name = _run_name(out, model, now)
     missing = [p for p in [base, *base.parents] if not p.exists()]
     try:
         base.mkdir(parents=True, exist_ok=True)

@@ -23,11 +23,6 @@ if TYPE_CHECKING:
     from mnistkit.runs.config import RunConfig
 
 
-def position(epoch: int, step: int) -> str:
-    """Where a checkpoint stands, for people: ``after epoch 2`` or ``epoch 3, step 40``."""
-    return f"after epoch {epoch - 1}" if step == 0 else f"epoch {epoch}, step {step}"
-
-
 def run_config(run_dir: Path) -> RunConfig:
     """The ``RunConfig`` a run folder's ``config.json`` records."""
     from dataclasses import fields

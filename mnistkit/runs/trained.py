@@ -47,7 +47,7 @@ class TrainedModel:
 
     @property
     def where(self) -> str:
-        from mnistkit.runs.resume import position
+        from mnistkit.runs.checkpoints import position
 
         return position(self.snapshot.epoch, self.snapshot.step)
 
