@@ -149,3 +149,100 @@ def test_the_one_line_pytest_command_runs_the_checks_with_expected_failures(tmp_
     result = run("-m", "mnistkit", "plugin", "check", "jitter.py", "-k", "lesson or loads", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+FAULTY = """
+import jax.numpy as jnp
+from flax import nnx
+from mnistkit.hookspecs import hookimpl
+from mnistkit.specs import MetricReport, MetricSpec, ModelSpec
+
+
+class Flat(nnx.Module):
+    def __init__(self, rngs, *, classes: int = 10, poison: bool = False):
+        self.dense = nnx.Linear(784, classes, rngs=rngs)
+        self.poison = poison
+
+    def __call__(self, x):
+        logits = self.dense(x.reshape(x.shape[0], -1))
+        return logits * jnp.nan if self.poison else logits
+
+
+def divide(logits, labels):
+    raise ZeroDivisionError("division by zero")
+
+
+@hookimpl
+def register_models(register):
+    register(ModelSpec("nine", Flat, "lesson.md", options={"classes": 9}, accuracy_floor=0.3))
+    register(ModelSpec("poisoned", Flat, "lesson.md", options={"poison": True}, accuracy_floor=0.0))
+    register(ModelSpec("nine", Flat, "lesson.md"))
+
+
+@hookimpl
+def register_metrics(register):
+    register(MetricSpec("divider", "lesson.md", "Raises on every batch.", per_example=divide,
+                        on_evaluation=lambda outputs: MetricReport({"share": 1 / 0})))
+"""
+
+
+@pytest.fixture
+def faulty_checks(tmp_path: Path) -> dict:
+    (tmp_path / "lesson.md").write_text(LESSON)
+    path = tmp_path / "faulty.py"
+    path.write_text(textwrap.dedent(FAULTY))
+    return {check.id: check for check in checks_for(str(path))}
+
+
+def outcome(check) -> str | None:
+    """The failure message of ``check``, or None when it passes; any other exception fails the test."""
+    try:
+        check()
+    except AssertionError as exc:
+        return str(exc)
+    return None
+
+
+def test_a_metric_that_raises_fails_each_check_naming_the_hook_and_the_exception(faulty_checks):
+    for short in ("values_in_bounds", "report_is_well_formed", "compiles_once", "is_deterministic"):
+        message = outcome(faulty_checks[f"metric:divider:{short}"])
+        assert message is not None and message.startswith("metric 'divider' of plugin 'faulty': "), short
+        assert "raised ZeroDivisionError: division by zero" in message, message
+        assert ("per_example" in message) or ("on_evaluation" in message), message
+
+
+def test_nan_logits_fail_only_where_they_are_the_cause_and_say_so(faulty_checks):
+    messages = {short: outcome(check) for (kind, name, short), check in
+                ((tuple(id.split(":")), check) for id, check in faulty_checks.items()) if name == "poisoned"}
+    assert "non-finite logits in eval mode at initialisation" in messages["output_shape_and_dtype"]
+    for short in ("compiles_once", "gradients", "learns"):
+        assert "logits are not finite at initialisation" in messages[short], (short, messages[short])
+    # No symptom dressed up as another fault: NaN is the same NaN on both calls and seeds.
+    assert messages["eval_is_deterministic"] is None, messages["eval_is_deterministic"]
+    assert messages["same_seed_same_result"] is None, messages["same_seed_same_result"]
+    assert all("Dropout" not in m and "different train losses" not in m for m in messages.values() if m)
+
+
+def test_a_model_with_nine_outputs_fails_learns_and_gradients(faulty_checks):
+    for short in ("output_shape_and_dtype", "learns", "gradients", "compiles_once"):
+        message = outcome(faulty_checks[f"model:nine:{short}"])
+        assert message is not None, short
+        assert "expected (" in message and ", 10)" in message, message
+
+
+def test_messages_name_the_plugin_once(tmp_path, faulty_checks):
+    message = outcome(faulty_checks["plugin:faulty:loads_cleanly"])
+    assert message.startswith("plugin 'faulty': has problems:"), message
+    assert message.count("plugin 'faulty'") == 1, message
+    assert "registered model 'nine' twice; kept the first" in message
+
+    (tmp_path / "clash.py").write_text(textwrap.dedent("""
+        from mnistkit.hookspecs import hookimpl
+        from mnistkit.specs import OptimizerSpec
+
+        @hookimpl
+        def register_optimizers(register):
+            register(OptimizerSpec("adamw", lambda rate: None, "lesson.md"))
+    """))
+    message = outcome(checks_for(str(tmp_path / "clash.py"))[0])
+    assert "kept the one from 'optimizers'" in message and "'s" not in message, message

@@ -211,7 +211,7 @@ def _registrar(registry: Registry, plugin: str, kind: str, base: Path | None) ->
             registry.problems.append(Problem(
                 plugin,
                 f"registered {kind} {spec.name!r}, which plugin {owner!r} (from {_where(registry.info(owner))}) "
-                f"already registered; kept {owner!r}'s. Rename one, or disable one with --disable-plugin",
+                f"already registered; kept the one from {owner!r}. Rename one, or disable one with --disable-plugin",
             ))
             return
         registry.owners[(kind, spec.name)] = plugin

@@ -58,7 +58,16 @@ class Check:
         return f"{self.target.kind}:{self.target.name}:{short}"
 
     def __call__(self) -> None:
-        self.function(self.target)
+        """Run the check. Any exception but a failed check's ``AssertionError`` is the plugin's code
+        raising where the check did not expect it: it becomes a failure that names the target."""
+        try:
+            self.function(self.target)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            from mnistkit.testing.common import label
+
+            raise AssertionError(f"{label(self.target)}: {type(exc).__name__} during the {self.id} check: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"Check({self.id})"
@@ -102,8 +111,10 @@ def checks_for(plugin: str, *, extra: Iterable[str] = ()) -> list[Check]:
 
 def _unknown_expected_failures(unknown: list[str], known: list[str]) -> Callable[[Any], None]:
     def check_expected_failures_name_checks(target: Any) -> None:
+        from mnistkit.testing.common import label
+
         raise AssertionError(
-            f"{target.kind} {target.name!r} of plugin {target.plugin!r}: expected_failures names "
+            f"{label(target)}: expected_failures names "
             f"{', '.join(unknown)}, which are not checks of a {target.kind} (its checks: {', '.join(known)})"
         )
 

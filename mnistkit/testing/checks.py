@@ -62,7 +62,7 @@ def check_plugin_loads_cleanly(target: Target) -> None:
     registry = target.registry
     info = registry.info(target.plugin)
     require(info is not None, target, "is not installed or given: no entry point in the 'mnistkit' group has this name")
-    problems = [str(p) for p in registry.problems if p.plugin == target.plugin]
+    problems = [p.message for p in registry.problems if p.plugin == target.plugin]
     require(not problems, target, "has problems:\n  " + "\n  ".join(problems))
     require(info.loaded, target, "did not load")
 

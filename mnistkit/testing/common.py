@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jax
 import jax.numpy as jnp
@@ -39,8 +40,25 @@ class Target:
     registry: Any = None
 
 
-def fail(target: Target, message: str) -> None:
-    raise AssertionError(f"{target.kind} {target.name!r} of plugin {target.plugin!r}: {message}")
+def label(target: Target) -> str:
+    """How a message names the target: ``model 'cnn' of plugin 'models'``, or ``plugin 'models'``."""
+    if target.kind == "plugin":
+        return f"plugin {target.plugin!r}"
+    return f"{target.kind} {target.name!r} of plugin {target.plugin!r}"
+
+
+def fail(target: Target, message: str) -> NoReturn:
+    raise AssertionError(f"{label(target)}: {message}")
+
+
+def calling(target: Target, what: str, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)``; an exception from the plugin's code fails the check, naming ``what`` raised it."""
+    try:
+        return function(*args)
+    except AssertionError:
+        raise
+    except Exception as exc:
+        fail(target, f"{what} raised {type(exc).__name__}: {exc}")
 
 
 def require(condition: bool, target: Target, message: str) -> None:

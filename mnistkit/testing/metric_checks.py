@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mnistkit.specs import NUM_CLASSES, EvaluationOutputs, MetricReport, MetricSpec
-from mnistkit.testing.common import Target, require
+from mnistkit.testing.common import Target, calling, require
 
 
 def metric_inputs(n: int = 64, seed: int = 0):
@@ -38,7 +38,7 @@ def check_metric_values_in_bounds(target: Target) -> None:
     labels, cases = metric_inputs()
     for case, logits in cases.items():
         if spec.per_example is not None:
-            out = spec.per_example(jnp.asarray(logits), jnp.asarray(labels))
+            out = _per_example(target, logits, labels, case)
             require(getattr(out, "shape", None) == labels.shape, target,
                      f"per_example on {case} logits returns shape {getattr(out, 'shape', type(out).__name__)}; expected {labels.shape}")
             require(jnp.issubdtype(out.dtype, jnp.floating), target, f"per_example returns {out.dtype}; expected a float dtype")
@@ -49,8 +49,12 @@ def check_metric_values_in_bounds(target: Target) -> None:
                 _in_bounds(target, f"on_evaluation on {case} logits", np.array(list(report.values.values()) or [spec.bounds[0]]))
 
 
+def _per_example(target: Target, logits, labels, case: str = "random"):
+    return calling(target, f"per_example on {case} logits", target.spec.per_example, jnp.asarray(logits), jnp.asarray(labels))
+
+
 def _report(target: Target, logits: np.ndarray, labels: np.ndarray) -> MetricReport | None:
-    report = target.spec.on_evaluation(EvaluationOutputs(1, logits, labels))
+    report = calling(target, "on_evaluation", target.spec.on_evaluation, EvaluationOutputs(1, logits, labels))
     require(report is None or isinstance(report, MetricReport), target,
              f"on_evaluation returned a {type(report).__name__}; expected a MetricReport or None")
     return report
@@ -83,9 +87,9 @@ def check_metric_compiles_once(target: Target) -> None:
         return target.spec.per_example(logits, labels)
 
     labels, cases = metric_inputs()
-    for logits in cases.values():
-        out = jitted(jnp.asarray(logits), jnp.asarray(labels))
-        eager = target.spec.per_example(jnp.asarray(logits), jnp.asarray(labels))
+    for case, logits in cases.items():
+        out = calling(target, f"per_example under jax.jit on {case} logits", jitted, jnp.asarray(logits), jnp.asarray(labels))
+        eager = _per_example(target, logits, labels, case)
         require(bool(jnp.allclose(out, eager, rtol=1e-5, atol=1e-6)), target, "the jitted per_example differs from the eager one")
     require(len(traces) == 1, target, f"per_example was traced {len(traces)} times for 3 batches of the same shape")
 
@@ -96,9 +100,9 @@ def check_metric_is_deterministic(target: Target) -> None:
     labels, cases = metric_inputs(seed=1)
     logits = cases["random"]
     if spec.per_example is not None:
-        a = np.asarray(spec.per_example(jnp.asarray(logits), jnp.asarray(labels)))
-        b = np.asarray(spec.per_example(jnp.asarray(logits), jnp.asarray(labels)))
-        require(np.array_equal(a, b), target, "per_example gives different values for the same input")
+        a = np.asarray(_per_example(target, logits, labels))
+        b = np.asarray(_per_example(target, logits, labels))
+        require(np.array_equal(a, b, equal_nan=True), target, "per_example gives different values for the same input")
     if spec.on_evaluation is not None:
         a, b = _report(target, logits, labels), _report(target, logits, labels)
         require((a and dict(a.values)) == (b and dict(b.values)), target, "on_evaluation gives different values for the same input")

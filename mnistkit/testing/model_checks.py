@@ -22,6 +22,7 @@ from mnistkit.testing.common import (
     fixed_batch,
     held_out_accuracy,
     held_out_batch,
+    calling,
     loss_of,
     require,
     train_step,
@@ -35,6 +36,27 @@ def build(target: Target, seed: int = 0) -> nnx.Module:
     except Exception as exc:
         fail(target, f"factory(nnx.Rngs({seed}), **{dict(spec.options)}) raised {type(exc).__name__}: {exc}")
     require(isinstance(model, nnx.Module), target, f"factory returned a {type(model).__name__}, not an nnx.Module")
+    return model
+
+
+def trainable(target: Target, seed: int = 0) -> nnx.Module:
+    """A built model whose eval-mode logits on a training batch are finite and (B, 10).
+
+    The checks that train or differentiate start here, so a model with the
+    wrong number of classes or NaN logits fails them for that reason, not
+    with a symptom (a loss that happens to fall, a NaN that differs from NaN).
+    """
+    model = build(target, seed)
+    model.eval()
+    x, _ = fixed_batch()
+    logits = calling(target, "the model's __call__", eval_logits, model, x)
+    shape = getattr(logits, "shape", None)
+    require(shape == (len(x), NUM_CLASSES), target,
+             f"maps {x.shape} to {shape if shape is not None else type(logits).__name__}; expected ({len(x)}, {NUM_CLASSES}) "
+             f"logits, one per digit class, so it cannot be trained on MNIST's labels")
+    require(bool(jnp.isfinite(logits).all()), target,
+             "its logits are not finite at initialisation, before any update, so nothing can train: "
+             "check the initializers and every operation in __call__ (a log or division of zero, for example)")
     return model
 
 
@@ -57,7 +79,9 @@ def check_model_output_shape_and_dtype(target: Target) -> None:
                      f"in {mode} mode maps {x.shape} to {getattr(out, 'shape', type(out).__name__)}; expected ({batch}, {NUM_CLASSES})")
             require(out.dtype == jnp.float32, target, f"returns {out.dtype} logits in {mode} mode; expected float32")
     model.eval()
-    require(bool(jnp.isfinite(eval_logits(model, held_out_batch()[0])).all()), target, "returns non-finite logits in eval mode")
+    logits = calling(target, "the model's __call__", eval_logits, model, held_out_batch()[0])
+    require(bool(jnp.isfinite(logits).all()), target,
+             "returns non-finite logits in eval mode at initialisation: check the initializers and every operation in __call__")
 
 
 def _call(graphdef, state, mode: str, x):
@@ -83,10 +107,10 @@ def check_model_eval_is_deterministic(target: Target) -> None:
     x, _ = held_out_batch()
     before = _plain(model)
     first, second = eval_logits(model, x), eval_logits(model, x)
-    require(bool(jnp.array_equal(first, second)), target,
+    require(bool(jnp.array_equal(first, second, equal_nan=True)), target,
              "two eval-mode calls on the same batch differ: put Dropout and other randomness behind model.eval()")
     after = _plain(model)
-    require(all(np.array_equal(a, b) for a, b in zip(before, after)), target,
+    require(all(np.array_equal(a, b, equal_nan=True) for a, b in zip(before, after)), target,
              "an eval-mode call changed the model's state: BatchNorm must use its running averages in eval mode")
 
 
@@ -96,11 +120,11 @@ def check_model_compiles_once(target: Target) -> None:
     The engine compiles ``jax.jit`` over the split state; both need a model
     whose structure (its Python attributes) stays the same from call to call.
     """
-    model = build(target)
+    model = trainable(target)
     optimizer = nnx.Optimizer(model, adamw_for_checks(), wrt=nnx.Param)
     model.train()
     x, y = fixed_batch()
-    train_step(model, optimizer, x, y)
+    calling(target, "a jitted train step", train_step, model, optimizer, x, y)
     traced, structure = len(TRACES), nnx.graphdef((model, optimizer))
     losses = [float(train_step(model, optimizer, x, y)) for _ in range(2)]
     require(len(TRACES) == traced and nnx.graphdef((model, optimizer)) == structure, target,
@@ -122,8 +146,7 @@ def check_model_gradients(target: Target) -> None:
     ReLUs exactly on their kink (zero input, zero bias), where a finite
     difference sees half the slope and autodiff none.
     """
-    model = build(target)
-    model.eval()
+    model = trainable(target)
     x, y = fixed_batch(2)
     x = 0.9 * x + jnp.asarray(np.random.default_rng(0).uniform(0.0, 0.1, x.shape), jnp.float32)
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
@@ -168,9 +191,10 @@ def check_model_same_seed_same_result(target: Target) -> None:
         return initial, [float(train_step(model, optimizer, x, y)) for _ in range(steps)]
 
     (first, losses1), (second, losses2) = run(0), run(0)
-    require(all(np.array_equal(a, b) for a, b in zip(first, second)), target,
+    require(all(np.array_equal(a, b, equal_nan=True) for a, b in zip(first, second)), target,
              "two builds with seed 0 have different parameters: draw every random number from the rngs argument")
-    require(losses1 == losses2, target, f"the same seed gives different train losses: {losses1} vs {losses2}")
+    require(np.array_equal(losses1, losses2, equal_nan=True), target,
+             f"the same seed gives different train losses: {losses1} vs {losses2}")
     other, _ = run(1, steps=0)
     require(any(not np.array_equal(a, b) for a, b in zip(first, other)), target,
              "seeds 0 and 1 give identical parameters: the factory ignores the rngs argument")
@@ -179,7 +203,7 @@ def check_model_same_seed_same_result(target: Target) -> None:
 def check_model_learns(target: Target) -> None:
     """Two seeded epochs of adamw on 1,200 sample images reach the spec's ``accuracy_floor`` on 500 test images."""
     name, rate = MODEL_CHECK_OPTIMIZER
-    accuracy = held_out_accuracy(build(target), adamw_for_checks())
+    accuracy = calling(target, "training", held_out_accuracy, trainable(target), adamw_for_checks())
     floor = target.spec.accuracy_floor
     require(accuracy >= floor, target,
              f"reached {accuracy:.1%} test accuracy after {LEARN_EPOCHS} epochs of {name} ({rate}) on "

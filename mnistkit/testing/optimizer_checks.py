@@ -16,6 +16,7 @@ from mnistkit.testing.common import (
     TRACES,
     TX_CACHE,
     Target,
+    calling,
     fail,
     fixed_batch,
     held_out_accuracy,
@@ -58,7 +59,7 @@ def _steps(target: Target, n: int, learning_rate=None, seed: int = 0):
     before = [np.asarray(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
     optimizer = nnx.Optimizer(model, make_tx(target, learning_rate), wrt=nnx.Param)
     x, y = fixed_batch()
-    losses = [float(train_step(model, optimizer, x, y)) for _ in range(n)]
+    losses = [float(calling(target, "a train step with its update", train_step, model, optimizer, x, y)) for _ in range(n)]
     losses.append(float(loss_of(model, x, y)))
     return before, model, losses
 
@@ -66,7 +67,7 @@ def _steps(target: Target, n: int, learning_rate=None, seed: int = 0):
 def check_optimizer_builds(target: Target) -> None:
     """The factory takes the spec's learning rate and options; ``init`` gives a finite state."""
     tx = make_tx(target)
-    state = tx.init(nnx.state(ReferenceMLP(nnx.Rngs(0)), nnx.Param))
+    state = calling(target, "init()", tx.init, nnx.state(ReferenceMLP(nnx.Rngs(0)), nnx.Param))
     leaves = [leaf for leaf in jax.tree.leaves(state) if hasattr(leaf, "dtype") and jnp.issubdtype(leaf.dtype, jnp.floating)]
     require(all(bool(jnp.isfinite(leaf).all()) for leaf in leaves), target, "init() returned a state with NaN or infinite values")
 
@@ -85,7 +86,7 @@ def check_optimizer_compiles_once(target: Target) -> None:
     model = ReferenceMLP(nnx.Rngs(0))
     optimizer = nnx.Optimizer(model, make_tx(target), wrt=nnx.Param)
     x, y = fixed_batch()
-    train_step(model, optimizer, x, y)
+    calling(target, "a train step with its update", train_step, model, optimizer, x, y)
     traced = len(TRACES)
     for _ in range(2):
         train_step(model, optimizer, x, y)
@@ -118,9 +119,9 @@ def check_optimizer_steps_lower_loss(target: Target) -> None:
 def check_optimizer_same_seed_same_result(target: Target) -> None:
     """Two runs of five steps from the same seed end with identical parameters and losses."""
     (_, model1, losses1), (_, model2, losses2) = _steps(target, 5), _steps(target, 5)
-    same = all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(nnx.state(model1, nnx.Param)),
+    same = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(jax.tree.leaves(nnx.state(model1, nnx.Param)),
                                                     jax.tree.leaves(nnx.state(model2, nnx.Param))))
-    require(same and losses1 == losses2, target, "the same seed and data gave different results: the update must be deterministic")
+    require(same and np.array_equal(losses1, losses2, equal_nan=True), target, "the same seed and data gave different results: the update must be deterministic")
 
 
 def check_optimizer_learns(target: Target) -> None:
