@@ -151,6 +151,31 @@ def test_a_stop_in_the_middle_of_an_epoch_resumes_from_that_step(tiny, tmp_path,
 
 
 
+def test_a_finished_part_epoch_resumes_with_more_epochs_and_ends_like_an_uninterrupted_run(
+        tiny, tmp_path, capsys, uninterrupted):
+    assert main(run_args(tiny, tmp_path, 1.4)) == 0  # epoch 2 is 2 of its 5 steps
+    run_dir = only_run(tmp_path)
+    part = saved_state(run_dir).snapshot
+    assert (part.epoch, part.step) == (2, 2) and part.running is not None
+    assert [row["epoch"] for row in history(run_dir)] == [1, 2]
+
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run_dir), "--epochs", "1.4"]) == 2
+    assert main(["run", "--resume", str(run_dir), "--epochs", "1.2"]) == 2
+    same, fewer = error_lines(capsys)
+    assert "already finished its 1.4 epochs (2 of epoch 2's 5 steps, trained and evaluated)" in same
+    assert "pass --epochs 2 to finish epoch 2" in same
+    assert "--epochs 1.2 is fewer than the 1 epochs and 2 steps of epoch 2" in fewer
+
+    assert main(["run", "--resume", str(run_dir), "--epochs", "3"]) == 0
+    assert status(run_dir) == "completed"
+    # The part epoch's row is replaced by the whole epoch's: one row per epoch, as if never stopped.
+    for a, b in zip(history(run_dir), history(uninterrupted), strict=True):
+        assert a == pytest.approx(b, rel=1e-5)
+    for a, b in zip(leaves(saved_state(run_dir).snapshot.state), leaves(saved_state(uninterrupted).snapshot.state), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def signal_after_first_checkpoint(monkeypatch, *signums: int) -> None:
     """Deliver real signals to this process right after the run's first checkpoint is written."""
     real_save = ck.Checkpoints.save

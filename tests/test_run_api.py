@@ -501,10 +501,16 @@ def test_plugins_check_flags_nan_logits_and_a_class_count_other_than_10(tmp_path
     assert any("model 'nine-net' maps a (2, 28, 28, 1) batch to shape (2, 9); expected (2, 10)" in p for p in problems)
 
 
-def test_resuming_a_finished_part_epoch_run_says_what_it_trained(tiny, tmp_path, capsys):
+def test_a_finished_part_epoch_run_is_evaluated_against_its_history_and_resumes_to_finish_the_epoch(tiny, tmp_path, capsys):
     assert main(tiny_args(tiny, tmp_path / "runs", "--epochs", "0.1")) == 0
     run_dir = only_run(tmp_path / "runs")
-    assert main(["run", "--resume", str(run_dir), "--epochs", "1"]) == 2
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(run_dir), "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["epoch"] == 1 and evaluated["history"]["accuracy"] == pytest.approx(evaluated["test"]["accuracy"])
+    assert main(["run", "--resume", str(run_dir), "--epochs", "0.1"]) == 2
     (line,) = error_lines(capsys)
-    assert "finished its 0.1 epochs; its last epoch was a part" in line and "N above 1" in line
-    assert main(["run", "--resume", str(run_dir), "--epochs", "1.5"]) == 0
+    assert "already finished its 0.1 epochs" in line and "pass --epochs 1 to finish epoch 1" in line
+    assert "its 1 epochs" not in line
+    assert main(["run", "--resume", str(run_dir), "--epochs", "1"]) == 0
+    assert [row["epoch"] for row in read(run_dir, "metrics.json")["history"]] == [1]

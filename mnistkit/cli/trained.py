@@ -101,10 +101,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     trained, data = _load_trained(args)
     test = evaluate(trained, data)
     snapshot = trained.snapshot
-    row = snapshot.history[-1] if snapshot.step == 0 and snapshot.history else None
+    # The history's last row is this checkpoint's evaluation after a whole
+    # epoch (step 0 of the next), or after a finished part epoch (its step).
+    evaluated = snapshot.epoch - 1 if snapshot.step == 0 else snapshot.epoch
+    row = snapshot.history[-1] if snapshot.history and snapshot.history[-1].get("epoch") == evaluated else None
     recorded = {key: row.get(f"test_{key}") for key in test} if row else None
     if args.json:
-        print(json.dumps({"run": str(trained.run_dir), "epoch": snapshot.epoch - 1 if row else None,
+        print(json.dumps({"run": str(trained.run_dir), "epoch": row["epoch"] if row else None,
                           "step": snapshot.step, "test": test, "history": recorded}))
         return 0
     console = common.console()

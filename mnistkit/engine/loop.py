@@ -257,7 +257,10 @@ def train(
                 predicted=np.asarray(predicted, dtype=np.int64),
             )
             if checkpoint is not None:
-                checkpoint(snapshot(epoch + 1, 0, None))
+                # A part epoch (the last of --epochs 2.5) is saved where it
+                # stopped, so a later --resume with more epochs finishes it.
+                whole = epoch_steps == steps
+                checkpoint(snapshot(epoch + 1, 0, None) if whole else snapshot(epoch, epoch_steps, running))
     finally:
         nnx.update((model, optimizer), state)
     yield Finished(history=tuple(history), seconds=time.perf_counter() - run_start)

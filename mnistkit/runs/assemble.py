@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +296,11 @@ def _restore(run_dir: Path, model, tx, notify: Notify):
     from mnistkit.runs.checkpoints import Checkpoints, state_template
 
     with Checkpoints(run_dir, notify=notify) as saved:
-        return saved.restore(state_template(model, tx)).snapshot
+        snapshot = saved.restore(state_template(model, tx)).snapshot
+    # A finished part epoch was evaluated, and its row is in the history; the
+    # resumed run finishes that epoch and evaluates it again, so its row goes.
+    kept = tuple(row for row in snapshot.history if not snapshot.step or row["epoch"] < snapshot.epoch)
+    return replace(snapshot, history=kept)
 
 
 def _open_folder(config: RunConfig, data, steps_per_epoch: int, out, resume, snapshot, environment, lock):

@@ -108,23 +108,30 @@ def plan_resume(run_dir: Path, given: Mapping[str, Any] | None = None, notify: N
     changes = {key: given[key] for key in MAY_CHANGE if given.get(key) is not None}
     started = config.epochs
     config = replace(config, **changes)
-    epoch, step = int(meta["epoch"]), int(meta["step"])
-    last = math.ceil(config.epochs)
-    if last < epoch:
-        if step == 0 and last == epoch - 1:
-            if started != int(started) and math.ceil(started) == epoch - 1:
-                raise ConfigError(
-                    f"run {run_dir} finished its {started:g} epochs; its last epoch was a part, trained and "
-                    f"evaluated, so it counts as epoch {epoch - 1}: pass --epochs N with N above {epoch - 1} "
-                    "to train it further"
-                )
-            raise ConfigError(
-                f"run {run_dir} already finished its {epoch - 1} epochs; "
-                f"pass --epochs N with N above {epoch - 1} to train it further"
-            )
-        done = epoch - 1 + bool(step)
-        raise ConfigError(f"--epochs {config.epochs} is fewer than the {done} epochs run {run_dir} has trained")
+    _check_left_to_train(run_dir, config, meta, started)
     return config, meta
+
+
+def _check_left_to_train(run_dir: Path, config: RunConfig, meta: Mapping[str, Any], started: float) -> None:
+    """``ConfigError`` unless ``config.epochs`` goes past where the newest checkpoint stands."""
+    from mnistkit.engine.settings import epoch_lengths
+
+    epoch, step = int(meta["epoch"]), int(meta["step"])
+    per_epoch = int(meta.get("steps_per_epoch") or 1)
+    lengths = epoch_lengths(config.epochs, per_epoch)
+    wanted = sum(lengths)
+    trained = (epoch - 1) * per_epoch + step
+    history = meta.get("history") or []
+    evaluated = bool(step) and bool(history) and history[-1].get("epoch") == epoch
+    if wanted > trained or (wanted == trained and step and not evaluated):
+        return
+    further = f"pass --epochs N with N above {epoch - 1}" if not step else f"pass --epochs {epoch} to finish epoch {epoch}, or more,"
+    if wanted == trained or (not step and math.ceil(config.epochs) == epoch - 1):
+        what = f"{epoch - 1} epochs" if not step else (
+            f"{started:g} epochs ({step} of epoch {epoch}'s {per_epoch} steps, trained and evaluated)")
+        raise ConfigError(f"run {run_dir} already finished its {what}; {further} to train it further")
+    done = f"{epoch - 1} epochs" if not step else f"{epoch - 1} epochs and {step} steps of epoch {epoch}"
+    raise ConfigError(f"--epochs {config.epochs:g} is fewer than the {done} run {run_dir} has trained; {further} to train it further")
 
 
 _ONLY = ("--resume continues a run as it was started (only --epochs, --data-dir, --devices, --steps-per-dispatch "
