@@ -216,7 +216,8 @@ def test_a_fractional_epoch_count_trains_that_part_of_the_last_epoch():
     assert [e.step for e in events if isinstance(e, ev.Progress) and e.epoch == 2][-1] == 5
     assert {e.steps for e in events if isinstance(e, ev.Progress) and e.epoch == 2} == {5}
     assert len(events[-1].history) == 2  # the part-epoch is evaluated and recorded like a whole one
-    assert (snapshots[-1].epoch, snapshots[-1].step) == (3, 0)
+    # Saved where the part epoch stopped, with its running metrics, so more epochs can finish it.
+    assert (snapshots[-1].epoch, snapshots[-1].step) == (2, 5) and snapshots[-1].running is not None
     # The first half of epoch 2 is exactly what a full run does first in epoch 2.
     stopped, _, _ = train_with(data, epochs=2, stop_after=15)  # 10 steps of epoch 1, 5 of epoch 2
     half, _, _ = train_with(data, epochs=1.5)
