@@ -48,3 +48,67 @@ def test_wheel_ships_the_tui_styles_and_the_contract_checks_pytest_plugin(wheel)
     assert "mnistkit/testing/__init__.py" in names
     (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
     assert "[pytest11]" in wheel.read(entry_points).decode()
+
+
+def metadata(wheel: zipfile.ZipFile) -> str:
+    (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+    return wheel.read(name).decode()
+
+
+def test_wheel_carries_the_license_the_notice_and_py_typed(wheel):
+    names = set(wheel.namelist())
+    assert "mnistkit/py.typed" in names
+    (license_file,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    assert "Apache License" in wheel.read(license_file).decode()
+    (notice,) = [n for n in names if n.endswith(".dist-info/licenses/NOTICE")]
+    assert "CC BY-SA 3.0" in wheel.read(notice).decode() and "LeCun" in wheel.read(notice).decode()
+
+
+def test_wheel_metadata_takes_its_version_from_the_package_and_has_classifiers(wheel):
+    from mnistkit import __version__
+
+    text = metadata(wheel)
+    assert f"\nVersion: {__version__}\n" in text
+    assert "License-Expression: Apache-2.0" in text
+    for classifier in ("Programming Language :: Python :: 3.11", "Intended Audience :: Education",
+                       "Topic :: Scientific/Engineering :: Artificial Intelligence", "Typing :: Typed"):
+        assert f"Classifier: {classifier}\n" in text
+    assert "Project-URL: Source, " in text
+    assert 'Provides-Extra: cuda13' in text and 'Provides-Extra: tpu' in text
+    assert "version =" not in (ROOT / "pyproject.toml").read_text().split("[project.optional-dependencies]")[0]
+
+
+def test_the_build_asks_for_a_setuptools_that_reads_the_license_expression():
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["build-system"]["requires"] == ["setuptools>=77"]
+    assert "setuptools>=77" in pyproject["project"]["optional-dependencies"]["test"]
+
+
+def test_plugin_check_from_an_installed_wheel_runs_quietly_and_only_the_checks(wheel, tmp_path):
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), wheel.filename],
+                   check=True, capture_output=True, timeout=300)
+    work = tmp_path / "plugin"
+    (work / "tests").mkdir(parents=True)
+    (work / "tests" / "test_unrelated.py").write_text("def test_unrelated():\n    assert False\n")
+    (work / "lesson.md").write_text(
+        "---\nid: quiet-lesson\ntitle: Quiet\norder: 993\nminutes: 1\nprerequisites: []\n---\n\n# Quiet\n\n"
+        + "This lesson has enough words in its body to count as a body for the contract checks run here. " * 2 + "\n")
+    (work / "steady.py").write_text(
+        "from mnistkit.hookspecs import hookimpl\nfrom mnistkit.specs import MetricReport, MetricSpec\n\n\n"
+        "@hookimpl\ndef register_metrics(register):\n"
+        "    register(MetricSpec('steady', 'lesson.md', 'Always a half.', "
+        "on_evaluation=lambda outputs: MetricReport({'steady': 0.5})))\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
+    for command in (["-m", "mnistkit", "plugin", "check", "steady.py"],
+                    ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--mnistkit-plugin", "steady.py"]):
+        result = subprocess.run([sys.executable, *command], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output
+        assert str(site / "mnistkit") in subprocess.run(
+            [sys.executable, "-c", "import mnistkit; print(mnistkit.__file__)"], cwd=work, env=env, capture_output=True,
+            text=True).stdout
+        assert "passed" in output and "PytestAssertRewriteWarning" not in output and "warning" not in output.lower()
+        assert "test_unrelated" not in output
