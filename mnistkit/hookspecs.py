@@ -55,9 +55,12 @@ def register_models(register):  # type: ignore[no-untyped-def]
     the module's structure (no Python attributes set in ``__call__``), or
     every step compiles again.
 
-    A factory that raises ``TypeError``/``ValueError`` (a bad option value),
-    returns something else than an ``nnx.Module`` or gives the wrong output
-    shape stops ``mnistkit run`` with one line naming the plugin.
+    A factory that raises (any ``Exception``), returns something else than
+    an ``nnx.Module`` or gives the wrong output shape stops ``mnistkit run``
+    with one line naming the plugin and the model, and ``--verbose`` adds the
+    traceback. The line quotes the exception's message; for ``TypeError`` and
+    ``ValueError``, which is how to reject a bad option value, the message
+    alone, so write it for the user.
     ``accuracy_floor`` and ``expected_failures`` are read by the contract
     checks (``mnistkit.testing``).
     """

@@ -8,9 +8,10 @@ path relative to that file instead).
 
 The contract checks (``mnistkit.testing``) read two more fields:
 ``accuracy_floor``, the test accuracy a short seeded training must reach,
-and ``expected_failures``, check names mapped to the reason the check is
-known to fail for this plugin (reported as expected failures, like
-scikit-learn's ``_xfail_checks``).
+and ``expected_failures``, check names (``learns``, as the test id
+``model:NAME:learns`` ends) mapped to the reason the check is known to fail
+for this plugin (reported as expected failures, like scikit-learn's
+``_xfail_checks``).
 """
 
 from __future__ import annotations

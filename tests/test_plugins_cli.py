@@ -203,3 +203,10 @@ def test_a_plugin_importing_tensorflow_keeps_its_log_lines_quiet_and_is_named_as
     assert done.returncode == 0, done.stderr
     assert done.stderr == "hello from the plugin\n"  # the plugin's own words pass; absl's and oneDNN's do not
     assert "slow: importing it took" in done.stdout and "inside its factories" in done.stdout
+
+
+def test_plugin_check_without_pytest_says_how_to_get_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "pytest", None)  # what `import pytest` meets in a plain `pip install .`
+    assert main(["plugin", "check", "models"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "pip install 'mnistkit[test]'" in err[0] and "Traceback" not in err[0]

@@ -246,3 +246,21 @@ def test_messages_name_the_plugin_once(tmp_path, faulty_checks):
     """))
     message = outcome(checks_for(str(tmp_path / "clash.py"))[0])
     assert "kept the one from 'optimizers'" in message and "'s" not in message, message
+
+
+def test_expected_failures_take_the_name_the_test_id_ends_with(tmp_path):
+    (tmp_path / "lesson.md").write_text(LESSON)
+    path = tmp_path / "shy.py"
+    path.write_text(textwrap.dedent("""
+        from mnistkit.hookspecs import hookimpl
+        from mnistkit.specs import MetricReport, MetricSpec
+
+        @hookimpl
+        def register_metrics(register):
+            register(MetricSpec("shy", "lesson.md", "Says a half.", on_evaluation=lambda outputs: MetricReport({"shy": 0.5}),
+                                expected_failures={"is_deterministic": "short name", "check_lesson": "long name"}))
+    """))
+    checks = {check.id: check for check in checks_for(str(path))}
+    assert checks["metric:shy:is_deterministic"].expected_failure == "short name"
+    assert checks["metric:shy:lesson"].expected_failure == "long name"
+    assert "metric:shy:expected_failures_name_checks" not in checks

@@ -63,3 +63,19 @@ def test_the_guides_optimizer_and_metric_examples_register_valid_specs(guide_pac
     margin, wrong = registered[1], registered[2]
     assert np.all((np.asarray(margin.per_example(logits, labels)) >= 0) & (np.asarray(margin.per_example(logits, labels)) <= 1))
     assert wrong.on_evaluation(EvaluationOutputs(1, logits, labels)).values == {"wrong_share": pytest.approx(1 / 3)}
+
+
+def test_the_guide_lists_every_stage_a_lesson_can_name():
+    import mnistkit.curriculum.tutorial_stages  # noqa: F401  (registers the stages)
+    from mnistkit.curriculum.context import STAGES
+
+    text = " ".join(GUIDE.read_text().split())
+    listed = re.search(r"The stages are (.*?) \(in the order", text).group(1)
+    assert re.findall(r"`(\w+)`", listed) == list(STAGES)
+
+
+def test_the_guide_names_expected_failures_as_the_check_tables_do():
+    text = GUIDE.read_text()
+    keys = re.findall(r'expected_failures=\{"(\w+)"', text)
+    assert keys and all(not key.startswith("check_") for key in keys)
+    assert all(f"| `{key}` |" in text for key in keys)

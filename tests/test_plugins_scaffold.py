@@ -31,6 +31,7 @@ def test_a_scaffolded_plugin_installs_is_listed_trains_and_passes_its_checks(tmp
         "pyproject.toml",
         "tests/test_mnistkit_demo_net_contract.py",
     ]
+    assert 'dependencies = ["mnistkit>=0.1,<0.2"]' in (root / "pyproject.toml").read_text()
 
     # A real (non-editable) pip install, into a folder of its own so the shared environment stays as it was.
     site = tmp_path / "site"
@@ -67,3 +68,11 @@ def test_plugin_new_refuses_a_name_whose_package_is_installed_already(name, clas
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert f"would make the package mnistkit_{name}, which clashes with {clash}" in line
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("version", "requirement"), [("0.1.0", "mnistkit>=0.1,<0.2"), ("0.3.7", "mnistkit>=0.3,<0.4"),
+                                                      ("1.2.0", "mnistkit>=1.2,<2")])
+def test_a_generated_package_asks_for_the_releases_its_plugin_api_comes_from(version, requirement):
+    from mnistkit.host.scaffold import compatible_requirement
+
+    assert compatible_requirement(version) == requirement

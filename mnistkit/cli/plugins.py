@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from mnistkit.cli import common
+from mnistkit.errors import ConfigError
 
 
 def add_to(commands) -> None:
@@ -59,12 +60,23 @@ def cmd_plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
+# pytest rewrites the asserts of the modules its plugins come from; mnistkit is
+# imported already (this command is part of it), so it would warn every time.
+_ALREADY_IMPORTED = "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"
+
+
 def cmd_plugin_check(args: argparse.Namespace) -> int:
-    import pytest
+    try:
+        import pytest
+    except ImportError:
+        raise ConfigError(
+            "`mnistkit plugin check` runs the checks with pytest, which is not installed here: "
+            "pip install 'mnistkit[test]' (or pip install pytest), then run it again"
+        ) from None
 
     from mnistkit.testing.pytest_plugin import CONTRACT
 
-    pytest_args = ["-q", "-p", "no:cacheprovider", f"--mnistkit-plugin={args.name}", str(CONTRACT)]
+    pytest_args = ["-q", "-p", "no:cacheprovider", "-W", _ALREADY_IMPORTED, f"--mnistkit-plugin={args.name}", str(CONTRACT)]
     pytest_args += [f"--mnistkit-load={ref}" for ref in args.plugin]
     if args.keyword:
         pytest_args += ["-k", args.keyword]

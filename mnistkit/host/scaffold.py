@@ -25,7 +25,8 @@ name = "$dist"
 version = "0.1.0"
 description = "A mnistkit plugin: the $name model."
 requires-python = ">=3.11"
-dependencies = ["mnistkit"]
+# mnistkit is 0.x: a minor release may change the plugin API, so stay within this one.
+dependencies = ["$requirement"]
 
 [project.optional-dependencies]
 test = ["pytest>=8"]
@@ -174,7 +175,7 @@ def scaffold(name: str, where: Path) -> Path:
     root = Path(where) / dist
     if root.exists():
         raise ConfigError(f"{root} exists already; choose another name or folder (--dir)")
-    values = {"name": name, "dist": dist, "package": package}
+    values = {"name": name, "dist": dist, "package": package, "requirement": compatible_requirement()}
     files = {
         "pyproject.toml": PYPROJECT,
         "README.md": README,
@@ -188,6 +189,15 @@ def scaffold(name: str, where: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(template.substitute(values), encoding="utf-8")
     return root
+
+
+def compatible_requirement(version: str | None = None) -> str:
+    """``mnistkit>=0.1,<0.2`` for mnistkit 0.1.x: the releases whose plugin API a generated package was written for."""
+    from mnistkit import __version__
+
+    major, minor = (int(part) for part in (version or __version__).split(".")[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f"mnistkit>={major}.{minor},<{upper}"
 
 
 def _installed(package: str) -> str | None:

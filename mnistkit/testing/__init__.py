@@ -7,8 +7,9 @@ are finite and match finite differences; a few optimizer steps lower the
 loss; a short seeded training reaches the accuracy floor the spec declares;
 the same seed gives the same result; metric values are finite and within
 their bounds; the lesson exists and parses. A spec lists checks it is known
-to fail in ``expected_failures`` (check name -> reason); they run as expected
-failures.
+to fail in ``expected_failures`` (check name -> reason), by the name its test
+id ends with (``learns`` for ``model:cnn:learns``; the function's name,
+``check_model_learns``, works too); they run as expected failures.
 
 Run every check over a plugin, one line (the pytest plugin is installed with
 mnistkit)::
@@ -54,8 +55,7 @@ class Check:
     @property
     def id(self) -> str:
         """``kind:name:what``, e.g. ``model:cnn:learns``, for test ids and ``-k``."""
-        short = self.name.removeprefix("check_").removeprefix(f"{self.target.kind}_")
-        return f"{self.target.kind}:{self.target.name}:{short}"
+        return f"{self.target.kind}:{self.target.name}:{_short(self.function, self.target.kind)}"
 
     def __call__(self) -> None:
         """Run the check. Any exception but a failed check's ``AssertionError`` is the plugin's code
@@ -101,12 +101,18 @@ def checks_for(plugin: str, *, extra: Iterable[str] = ()) -> list[Check]:
     for kind, spec in registry.provided_by(name):
         target = checks.Target(name, kind, spec.name, spec, registry.lessons[(kind, spec.name)], registry)
         chosen = [fn for fn in checks.CHECKS[kind] if checks.applies(fn, target)]
-        known = {fn.__name__ for fn in chosen}
-        unknown = sorted(set(spec.expected_failures) - known)
+        expected = dict(spec.expected_failures)
+        names = {fn: _short(fn, kind) for fn in chosen}
+        unknown = sorted(set(expected) - set(names.values()) - {fn.__name__ for fn in chosen})
         if unknown:
-            out.append(Check(target, _unknown_expected_failures(unknown, sorted(known))))
-        out += [Check(target, fn, spec.expected_failures.get(fn.__name__)) for fn in chosen]
+            out.append(Check(target, _unknown_expected_failures(unknown, list(names.values()))))
+        out += [Check(target, fn, expected.get(names[fn], expected.get(fn.__name__))) for fn in chosen]
     return out
+
+
+def _short(function: Callable[[Any], None], kind: str) -> str:
+    """A check's name as in its test id and in ``expected_failures``: ``learns`` for ``check_model_learns``."""
+    return function.__name__.removeprefix("check_").removeprefix(f"{kind}_")
 
 
 def _unknown_expected_failures(unknown: list[str], known: list[str]) -> Callable[[Any], None]:

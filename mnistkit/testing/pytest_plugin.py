@@ -3,7 +3,8 @@
 ``pytest --mnistkit-plugin NAME`` (repeatable; NAME may be a ``.py`` plugin
 file) adds every contract check of that plugin to the session, as
 ``mnistkit/testing/contract.py::test_mnistkit_contract[model:NAME:learns]``
-and so on. ``--mnistkit-load PATH_OR_MODULE`` loads a local plugin first
+and so on; with no paths given, only the checks run (not the tests of the
+folder pytest starts in). ``--mnistkit-load PATH_OR_MODULE`` loads a local plugin first
 (like ``mnistkit --plugin``). Without these options the plugin does nothing.
 Importing it is cheap: JAX is imported only when checks are collected.
 """
@@ -26,7 +27,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("mnistkit_plugin") and str(CONTRACT) not in config.args:
+    if not config.getoption("mnistkit_plugin"):
+        return
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        # No paths were given: run the checks only, not whatever tests sit
+        # in the folder pytest was started in (or its testpaths).
+        config.args[:] = [str(CONTRACT)]
+    elif str(CONTRACT) not in config.args:
         config.args.append(str(CONTRACT))
 
 
