@@ -1,4 +1,4 @@
-"""The terminal view of a run: progress bars, epoch lines, the prediction grid.
+"""The terminal view of a run: progress bars, epoch lines, the prediction grid, the curves.
 
 A consumer of engine events, like the run directory writer and the TUI.
 """
@@ -81,9 +81,22 @@ class ConsoleView:
             case ev.Finished():
                 self.show_predictions()
                 self.show_reports()
+                self.show_curves(event.history)
                 print_(f"Finished in {event.seconds:.1f} s")
             case ev.Failed():
                 pass  # the front end says it once, with what was kept (the run's outcome)
+
+    def show_curves(self, history) -> None:
+        """The loss and accuracy curves in text, on a terminal only (a log or a pipe gets curves.png alone)."""
+        if not self.console.is_terminal:
+            return
+        from rich.text import Text
+
+        from mnistkit.report.curves import terminal_curves
+
+        text = terminal_curves(history, self.console.width, color=self.console.color_system is not None)
+        if text is not None:
+            self.console.print(Text.from_ansi(text), soft_wrap=True)
 
     def show_reports(self) -> None:
         """Each metric plugin's last report text, after the prediction grid."""
