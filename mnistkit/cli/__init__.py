@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from mnistkit import __version__
-from mnistkit.cli import common, data, lessons, plugins, run, trained, tui
+from mnistkit.cli import board, common, data, lessons, plugins, run, trained, tui
 from mnistkit.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from mnistkit.errors import MnistkitError
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     trained.add_to(commands)
     tui.add_to(commands)
     lessons.add_to(commands)
+    board.add_to(commands)
     return parser
 
 

@@ -9,7 +9,7 @@ A ``RunRecorder`` consumes the engine's events and keeps one folder up to date::
         metrics.csv      the same rows, ``epoch`` first
         curves.png       loss and accuracy per epoch, train vs test
         predictions.png  25 test digits with the model's last guesses
-        tensorboard/     the same curves for ``tensorboard --logdir runs``
+        tensorboard/     the same curves for TensorBoard (``mnistkit board``)
 
 Every file is replaced whole (written beside it, then renamed), so a crash or
 Ctrl-C never leaves a half-written one, and after ``close`` the folder always
