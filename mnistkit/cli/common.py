@@ -89,11 +89,11 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False)
 
 
-def notifier():
-    """A ``notify`` callback that prints each message in yellow on stderr."""
+def notifier(err=None):
+    """A ``notify`` callback that prints each message in yellow on stderr (on ``err``, a console, if given)."""
     from rich.markup import escape
 
-    err = console(stderr=True)
+    err = err or console(stderr=True)
     return lambda message: err.print(f"[yellow]{escape(message)}[/]", soft_wrap=True)
 
 

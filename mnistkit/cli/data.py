@@ -39,7 +39,9 @@ def cmd_data_status(args: argparse.Namespace) -> int:
 
 def cmd_data_import(args: argparse.Namespace) -> int:
     from mnistkit.data import import_idx_dir
+    from mnistkit.report.terminal import busy
 
     console = common.console()
-    import_idx_dir(args.dir, tfds_data_dir=args.tfds_data_dir, notify=console.print)
+    with busy(console, "Checking the four files and preparing the tfds dataset..."):
+        import_idx_dir(args.dir, tfds_data_dir=args.tfds_data_dir, notify=console.print)
     return 0

@@ -39,9 +39,12 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from mnistkit.host.listing import check_builds, listing, render
     from mnistkit.host.loading import load_registry
 
+    from mnistkit.report.terminal import busy
+
     registry = load_registry(args.plugin, args.disable_plugin)
     if args.check:
-        check_builds(registry)
+        with busy(common.console(stderr=True), "Building every model and optimizer and trying every metric..."):
+            check_builds(registry)
     if args.json:
         print(json.dumps(listing(registry), indent=2, default=str))
     else:

@@ -120,19 +120,21 @@ def _run(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from mnistkit.engine import distributed
-    from mnistkit.report.terminal import ConsoleView, JsonView, NoView
+    from mnistkit.report.terminal import ConsoleView, JsonView, NoView, busy
     from mnistkit.runs.assemble import prepare
     from mnistkit.runs.config import from_options
     from mnistkit.runs.interrupts import StopRequest
 
     registry = common.load_plugins(args)
     options = given(args)
-    if args.resume:
-        run = prepare(None, registry, resume=args.resume, given={**options, "recipe": args.recipe, "out": args.out},
-                      notify=common.notifier())
-    else:
-        run = prepare(from_options(options, args.recipe), registry, out=args.out, notify=common.notifier())
     out, err = common.console(), common.console(stderr=True)
+    notify = common.notifier(err)
+    with busy(err, "Loading the data and building the model..."):
+        if args.resume:
+            run = prepare(None, registry, resume=args.resume, given={**options, "recipe": args.recipe, "out": args.out},
+                          notify=notify)
+        else:
+            run = prepare(from_options(options, args.recipe), registry, out=args.out, notify=notify)
     if run.path is None:
         err.print(f"Process {distributed.process_index()} of {distributed.process_count()}: "
                   "training in step with process 0, which prints and writes the run")

@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 
 from mnistkit.engine import events as ev
 
@@ -23,15 +25,17 @@ class ConsoleView:
         self.console = console
         self.epochs = math.ceil(epochs)  # a run of 2.5 epochs shows epochs 1/3 to 3/3
         self.progress = Progress(
-            TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]:6.2%}  {task.fields[ips]:,.0f} img/s"),
+            TextColumn("{task.fields[stats]}"),
             TimeRemainingColumn(),
             console=console,
             transient=True,
         )
         self.task = None
+        self.compiling = None  # the spinner from the start until the train step has compiled
         self.train: dict[str, float] = {}
         self.last_predictions: ev.Predictions | None = None
         self.last_reports: dict[str, ev.Report] = {}
@@ -55,13 +59,17 @@ class ConsoleView:
                 )
                 print_(f"Data: {event.data_source}")
                 print_(f"Backend: [bold]{event.backend}[/], devices: {', '.join(event.devices)}")
+                self.compiling = self.progress.add_task("compiling the train step", total=None, stats="")
             case ev.Compiled():
+                self._done_compiling()
                 print_(f"[dim]Compiled the train step in {event.seconds:.1f} s[/]")
             case ev.Progress():
-                fields = dict(epoch=event.epoch, epochs=self.epochs, loss=event.loss, acc=event.accuracy, ips=event.images_per_sec)
+                self._done_compiling()
+                stats = f"loss {event.loss:.4f}  acc {event.accuracy:6.2%}  {event.images_per_sec:,.0f} img/s"
+                description = f"epoch {event.epoch}/{self.epochs}"
                 if self.task is None:
-                    self.task = self.progress.add_task("train", total=event.steps, **fields)
-                self.progress.update(self.task, completed=event.step, **fields)
+                    self.task = self.progress.add_task(description, total=event.steps, stats=stats)
+                self.progress.update(self.task, completed=event.step, description=description, stats=stats)
             case ev.EpochEnd():
                 if self.task is not None:
                     self.progress.remove_task(self.task)
@@ -83,8 +91,13 @@ class ConsoleView:
                 self.show_reports()
                 self.show_curves(event.history)
                 print_(f"Finished in {event.seconds:.1f} s")
-            case ev.Failed():
-                pass  # the front end says it once, with what was kept (the run's outcome)
+            case ev.Failed() | ev.Interrupted():
+                self._done_compiling()  # the front end says it once, with what was kept (the run's outcome)
+
+    def _done_compiling(self) -> None:
+        if self.compiling is not None:
+            self.progress.remove_task(self.compiling)
+            self.compiling = None
 
     def show_curves(self, history) -> None:
         """The loss and accuracy curves in text, on a terminal only (a log or a pipe gets curves.png alone)."""
@@ -114,6 +127,16 @@ class ConsoleView:
         wrong = int((p.labels != p.predicted).sum())
         self.console.print(f"Predictions on {len(p.labels)} test digits after epoch {p.epoch} ({wrong} wrong):")
         self.console.print(prediction_grid(p.images, p.labels, p.predicted))
+
+
+@contextmanager
+def busy(console: Console, text: str) -> Iterator[None]:
+    """A spinner saying ``text`` while the block runs, on a terminal; nothing in a log or a pipe."""
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(text, spinner="dots"):
+        yield
 
 
 class JsonView:
