@@ -1,11 +1,16 @@
 # Two commands set everything up on a fresh machine with python3 (3.11+):
 #   make run    create .venv, install mnistkit, train the tutorial CNN
-#   make test   create .venv, install mnistkit with test tools, run the tests
+#   make test   create .venv, install mnistkit with test tools, run the lint and the tests
+# `make test` installs the versions the suite was last run with (constraints/py3.X.txt, when
+# there is one for this Python); `make test-latest` resolves the newest the bounds allow.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+CONSTRAINTS := $(wildcard constraints/py$(PY_VERSION).txt)
+PIP_CONSTRAINTS := $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 
-.PHONY: run test install clean
+.PHONY: run test test-latest lint install constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +21,9 @@ $(BIN)/python:
 EXAMPLE := examples/mnistkit-plugin-example
 EXAMPLE_FILES := $(wildcard $(EXAMPLE)/pyproject.toml $(EXAMPLE)/mnistkit_example/*.py $(EXAMPLE)/mnistkit_example/lessons/*.md)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml $(EXAMPLE_FILES)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(EXAMPLE_FILES) $(CONSTRAINTS)
+	$(if $(CONSTRAINTS),@echo "Installing the tested versions in $(CONSTRAINTS)",@echo "No constraints file for Python $(PY_VERSION): installing the newest versions the bounds allow")
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(PIP_CONSTRAINTS)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation ./$(EXAMPLE)
 	touch $@
 
@@ -26,8 +32,20 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/mnistkit run --model cnn
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest
 
+# The newest versions the bounds in pyproject.toml allow, in a venv of their own.
+test-latest:
+	$(MAKE) test VENV=.venv-latest CONSTRAINTS=
+
+# Rewrite this Python's constraints file from what .venv holds now (after a green `make test-latest`).
+constraints: install
+	mkdir -p constraints
+	$(BIN)/python -m pip freeze --exclude-editable --exclude mnistkit-plugin-example > constraints/py$(PY_VERSION).txt
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-latest build *.egg-info

@@ -19,9 +19,9 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import nnx
+from mnistkit_plugins.models import TutorialCNN
 
 from mnistkit import engine
-from mnistkit_plugins.models import TutorialCNN
 
 TRAIN_IMAGES, TEST_IMAGES, BATCH = 60_000, 10_000, 32
 

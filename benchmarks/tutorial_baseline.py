@@ -27,14 +27,14 @@ import time
 
 T0 = time.perf_counter()
 
-import jax  # noqa: E402
-import optax  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from clu import metrics  # noqa: E402
-from flax import nnx, struct  # noqa: E402
+import jax
+import optax
+import tensorflow as tf
+from clu import metrics
+from flax import nnx, struct
+from mnistkit_plugins.models import TutorialCNN
 
-from mnistkit.data import load_mnist  # noqa: E402
-from mnistkit_plugins.models import TutorialCNN  # noqa: E402
+from mnistkit.data import load_mnist
 
 
 @struct.dataclass
@@ -52,7 +52,7 @@ def loss_fn(model, batch):
 @nnx.jit
 def train_step(model, optimizer, batch):
     grad_fn = nnx.value_and_grad(loss_fn, has_aux=True)
-    (loss, logits), grads = grad_fn(model, batch)
+    (_loss, _logits), grads = grad_fn(model, batch)
     optimizer.update(model, grads)
 
 

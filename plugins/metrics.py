@@ -13,10 +13,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from mnistkit_plugins import confusion
 
 from mnistkit.hookspecs import hookimpl
 from mnistkit.specs import EvaluationOutputs, MetricReport, MetricSpec
-from mnistkit_plugins import confusion
 
 ECE_BINS = 15
 

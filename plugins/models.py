@@ -9,15 +9,15 @@ in train mode.
 
 from __future__ import annotations
 
+import itertools
 from functools import partial
 
 import jax
 from flax import nnx
 
-from mnistkit.hookspecs import hookimpl
-from mnistkit.engine.layers import avg_pool_2x2
+from mnistkit.engine.layers import avg_pool_2x2, resolve_conv
 from mnistkit.engine.layers import conv as make_conv
-from mnistkit.engine.layers import resolve_conv
+from mnistkit.hookspecs import hookimpl
 from mnistkit.specs import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 
 _avg_pool = partial(nnx.avg_pool, window_shape=(2, 2), strides=(2, 2))
@@ -63,7 +63,7 @@ class MLP(nnx.Module):
         if layers < 1 or hidden < 1:
             raise ValueError(f"layers and hidden must be at least 1, got layers={layers}, hidden={hidden}")
         sizes = [_PIXELS] + [hidden] * layers
-        self.hidden = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes, sizes[1:])])
+        self.hidden = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in itertools.pairwise(sizes)])
         self.logits = nnx.Linear(hidden, NUM_CLASSES, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:

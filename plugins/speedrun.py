@@ -5,9 +5,9 @@ from __future__ import annotations
 import jax
 from flax import nnx
 
-from mnistkit.hookspecs import hookimpl
 from mnistkit.engine.layers import conv as make_conv
 from mnistkit.engine.layers import max_pool_2x2, resolve_conv
+from mnistkit.hookspecs import hookimpl
 from mnistkit.specs import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081

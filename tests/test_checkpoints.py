@@ -17,12 +17,12 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
+from mnistkit_plugins.models import MLP, BatchNormCNN
 
-from mnistkit.runs import checkpoints as ck
-from mnistkit.runs.integrity import MANIFEST, is_key
 from mnistkit.engine.settings import Snapshot
 from mnistkit.errors import ConfigError, DataError, OutputError
-from mnistkit_plugins.models import MLP, BatchNormCNN
+from mnistkit.runs import checkpoints as ck
+from mnistkit.runs.integrity import MANIFEST, is_key
 
 STEPS = 10
 

@@ -6,11 +6,11 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
+from mnistkit_plugins.models import TutorialCNN
 
 from mnistkit import engine
 from mnistkit.engine import events as ev
 from mnistkit.errors import ConfigError
-from mnistkit_plugins.models import TutorialCNN
 
 
 def bars(n: int, seed: int = 0):
@@ -65,7 +65,7 @@ def test_a_changed_input_shape_is_reported_as_the_retrace_reason():
     log = engine.TraceLog()
     log.record("f", np.zeros((32, 28, 28), np.uint8))
     log.record("f", np.zeros((16, 28, 28), np.uint8))
-    first, second = log.drain()
+    _first, second = log.drain()
     assert (second.function, second.count) == ("f", 2)
     assert "uint8[32, 28, 28] -> uint8[16, 28, 28]" in second.reason
 
@@ -248,7 +248,6 @@ def test_epoch_lengths_split_a_run_into_whole_and_part_epochs():
 def test_bfloat16_compute_keeps_float32_parameters_and_close_logits():
     import jax
     import jax.numpy as jnp
-
     from mnistkit_plugins.models import BatchNormCNN
 
     x = jnp.asarray(bars(16)[0], jnp.float32)[..., None] / 255.0

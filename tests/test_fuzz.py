@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from mnistkit.curriculum.lessons import FRONT_MATTER_KEYS, parse_lesson
 from mnistkit.data import idx
 from mnistkit.errors import ConfigError, DataError
-from mnistkit.curriculum.lessons import FRONT_MATTER_KEYS, parse_lesson
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mnistkit.cli import main
-from mnistkit.host.loading import load_registry
 from mnistkit.host.build import build_model
+from mnistkit.host.loading import load_registry
 
 HEADER = """\
 from flax import nnx
@@ -286,8 +286,8 @@ def test_a_metric_name_must_be_usable_as_a_column_name(write_plugin):
     """)
     registry = load_registry([path])
     assert problems_of(registry, "hyphen") == [
-        "plugin 'hyphen': registered metric 'f-1' but its name 'f-1' is not a Python identifier "
-        "(it becomes the train_/test_ column names); skipped it",
+        ("plugin 'hyphen': registered metric 'f-1' but its name 'f-1' is not a Python identifier "
+         "(it becomes the train_/test_ column names); skipped it"),
         "plugin 'hyphen': registered metric 'empty' but it has neither per_example nor on_evaluation; skipped it",
     ]
     assert_builtins_work(registry, ("hyphen",))

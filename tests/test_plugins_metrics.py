@@ -3,10 +3,10 @@
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
-from mnistkit.specs import EvaluationOutputs
 from mnistkit_plugins import confusion
 from mnistkit_plugins.metrics import expected_calibration_error, top2_correct
+
+from mnistkit.specs import EvaluationOutputs
 
 
 def outputs(labels, predicted, epoch=3):

@@ -20,9 +20,9 @@ import jax
 import numpy as np
 import pytest
 
-from mnistkit.runs import checkpoints as ck
 from mnistkit.cli import main
 from mnistkit.data import files, idx
+from mnistkit.runs import checkpoints as ck
 from mnistkit.runs.integrity import MANIFEST
 from mnistkit.runs.interrupts import StopRequest
 
@@ -61,9 +61,9 @@ def status(run_dir: Path) -> str:
 
 def saved_state(run_dir: Path):
     """The newest checkpoint of ``run_dir``, read the way ``--resume`` reads it."""
+    from mnistkit.host.build import build_model, build_optimizer
     from mnistkit.host.loading import load_registry
     from mnistkit.runs.resume import run_config
-    from mnistkit.host.build import build_model, build_optimizer
 
     config = run_config(run_dir)
     registry = load_registry()

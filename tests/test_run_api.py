@@ -140,7 +140,7 @@ LOCAL_MODEL = """
 
 
 def lesson_ids(text: str) -> list[str]:
-    return re.findall(r"^│\s*\d+\s*│\s*(\S+)\s*│", text, flags=re.M)
+    return re.findall(r"^│\s*\d+\s*│\s*(\S+)\s*│", text, flags=re.MULTILINE)
 
 
 def test_a_local_plugins_lesson_is_listed_and_shown_and_disabling_the_plugin_hides_it(tmp_path, capsys):
@@ -218,9 +218,10 @@ def test_the_tutorial_engine_refuses_what_it_cannot_honour_before_training(tiny,
 def test_r_in_the_tui_trains_the_lesson_stage_with_the_forms_settings(tiny, registry, tmp_path):
     import asyncio
 
+    from test_tui_support import wait_for
+
     from mnistkit.tui.app import MnistkitApp
     from mnistkit.tui.training import StageDone
-    from test_tui_support import wait_for
 
     app = MnistkitApp(registry, runs_dir=str(tmp_path / "runs"))
     seen = []

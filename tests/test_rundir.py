@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistkit.errors import OutputError
 from mnistkit.engine.events import (
     Compiled,
     EpochEnd,
@@ -26,6 +25,7 @@ from mnistkit.engine.events import (
     RunStarted,
     history_row,
 )
+from mnistkit.errors import OutputError
 from mnistkit.runs.folder import RunRecorder, default_run_dir, write_atomic
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

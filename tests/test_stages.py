@@ -1,13 +1,15 @@
 """The lessons' runnable stages: real results, built on each other, jumpable and resettable."""
 
+import io
+
 import pytest
 from rich.console import Console
 
-from mnistkit.engine import events as ev
 from mnistkit.curriculum import stages
-from mnistkit.errors import ConfigError
 from mnistkit.curriculum.stages import Note, StageContext, lesson_config, plan, reset, run_stage
 from mnistkit.curriculum.train_cache import restore_training
+from mnistkit.engine import events as ev
+from mnistkit.errors import ConfigError
 
 
 def short(tmp_path, **changes) -> StageContext:
@@ -166,7 +168,7 @@ def test_an_unknown_stage_names_the_stages():
 
 
 def render(items) -> str:
-    console = Console(width=100, record=True, file=open("/dev/null", "w"))
+    console = Console(width=100, record=True, file=io.StringIO())
     for item in items:
         if isinstance(item, (str, Note)) or hasattr(item, "__rich_console__") or hasattr(item, "__rich__"):
             console.print(item.text if isinstance(item, Note) else item)

@@ -10,14 +10,15 @@ import time
 from pathlib import Path
 
 import pytest
+from test_tui_support import small_curriculum, small_registry, wait_for
 from textual import events
 from textual.widgets import Collapsible, Input, Markdown, RichLog, Static, TabbedContent
 from textual.widgets._collapsible import CollapsibleTitle
 
+from mnistkit.curriculum.progress import DONE, Progress
 from mnistkit.engine import events as ev
 from mnistkit.runs.config import RunConfig
 from mnistkit.tui.app import ACTIONS, DARK, LIGHT, MnistkitApp
-from mnistkit.curriculum.progress import DONE, Progress
 from mnistkit.tui.screens.help import KEYS, HelpScreen
 from mnistkit.tui.screens.main import MainScreen
 from mnistkit.tui.screens.plugins import PluginsScreen
@@ -28,7 +29,6 @@ from mnistkit.tui.widgets.lesson_view import LessonView
 from mnistkit.tui.widgets.predictions import PredictionGrid
 from mnistkit.tui.widgets.run_pane import RunPane
 from mnistkit.tui.widgets.sidebar import LessonTree
-from test_tui_support import small_curriculum, small_registry, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,8 @@ def make_app(registry, plugin_dir):
 
 
 def tiny_config(data_dir, **changes) -> RunConfig:
-    base = dict(model="tiny", optimizer="plain-sgd", epochs=1, batch_size=16, learning_rate=0.1, data="idx", data_dir=str(data_dir))
+    base = {"model": "tiny", "optimizer": "plain-sgd", "epochs": 1, "batch_size": 16, "learning_rate": 0.1, "data": "idx",
+            "data_dir": str(data_dir)}
     return RunConfig(**{**base, **changes})
 
 

@@ -9,9 +9,9 @@ pictures change only when the TUI does; runs are fed fixed events.
 from __future__ import annotations
 
 import pytest
+from test_tui_support import fixed_run, small_curriculum, small_registry
 
 from mnistkit.tui.app import LIGHT, MnistkitApp
-from test_tui_support import fixed_run, small_curriculum, small_registry
 
 SIZES = [(80, 24), (100, 30)]
 

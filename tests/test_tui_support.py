@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistkit.engine import events as ev
 from mnistkit.curriculum.lessons import parse_lesson
-from mnistkit.host.loading import ENTRY_POINT_GROUP, load_registry
 from mnistkit.curriculum.loader import Curriculum
+from mnistkit.engine import events as ev
+from mnistkit.host.loading import ENTRY_POINT_GROUP, load_registry
 
 TINY_PLUGIN = '''\
 """A test plugin: a small MLP that compiles in a moment, and plain SGD."""

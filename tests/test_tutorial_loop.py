@@ -4,12 +4,12 @@ import jax
 import numpy as np
 import optax
 from flax import nnx
+from mnistkit_plugins.models import TutorialCNN
 
 from mnistkit import engine
-from mnistkit.engine import tutorial as tutorial_loop
-from mnistkit.engine import events as ev
 from mnistkit.data import MnistArrays
-from mnistkit_plugins.models import TutorialCNN
+from mnistkit.engine import events as ev
+from mnistkit.engine import tutorial as tutorial_loop
 from tests.test_engine import bars
 
 

@@ -38,7 +38,6 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
     from mnistkit.host.listing import check_builds, listing, render
     from mnistkit.host.loading import load_registry
-
     from mnistkit.report.terminal import busy
 
     registry = load_registry(args.plugin, args.disable_plugin)

@@ -34,8 +34,8 @@ def _load_trained(args: argparse.Namespace):
     from dataclasses import replace
 
     from mnistkit.host.loading import load_registry
-    from mnistkit.runs.trained import load_trained
     from mnistkit.runs.resume import load_run_data
+    from mnistkit.runs.trained import load_trained
 
     err = common.console(stderr=True)
     registry = load_registry(args.plugin, args.disable_plugin)
@@ -53,8 +53,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from mnistkit.report.digits import digit_lines, prediction_grid
     from mnistkit.errors import OutputError
+    from mnistkit.report.digits import digit_lines, prediction_grid
     from mnistkit.report.plots import plot_predictions
     from mnistkit.runs.trained import load_digit, probabilities
 

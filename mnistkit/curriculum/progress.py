@@ -50,8 +50,8 @@ class ProgressStore:
         }
 
     def _write(self, data: dict[str, Any]) -> None:
-        from mnistkit.errors import OutputError
         from mnistkit.atomic import write_atomic
+        from mnistkit.errors import OutputError
 
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,6 @@ from typing import Any
 from mnistkit.curriculum.context import Emit, Note, StageContext, StageResult
 
 
-
 def cache_paths(ctx: StageContext) -> tuple[Path, Path]:
     folder = ctx.output_dir()
     return folder / "train-cache.json", folder / "train-cache.npz"
@@ -69,7 +68,7 @@ def restore_training(ctx: StageContext, emit: Emit) -> bool:
             return False
         nnx.update(trained, jax.tree.unflatten(treedef, [jax.numpy.asarray(x) for x in loaded]))
         history = tuple(saved["history"])
-    except Exception:  # a missing, stale or damaged cache only means training again
+    except Exception:  # noqa: BLE001 - a missing, stale or damaged cache only means training again
         return False
     ctx.trained, ctx.history = trained, history
     ctx.results["train"] = StageResult("train", {"epochs": len(history), "history": list(history), "restored": True}, (), 0.0)

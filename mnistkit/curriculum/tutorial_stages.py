@@ -102,7 +102,7 @@ def _pipeline(ctx: StageContext, emit: Emit) -> dict[str, Any]:
     from mnistkit.data import make_tf_datasets
 
     s, data = ctx.config, ctx.data
-    train, test = make_tf_datasets(data, s.batch_size, s.seed)
+    train, _test = make_tf_datasets(data, s.batch_size, s.seed)
     batch = next(train.as_numpy_iterator())
     table = _table("key", "shape", "dtype", "min", "max", title=f"One training batch (batch size {s.batch_size})")
     for key, array in batch.items():

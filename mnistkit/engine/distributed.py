@@ -88,11 +88,11 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
     where = f" at {address}" if address else ""
     who = f"process {process_id}" if process_id is not None else "this process"
-    watchdog = threading.Timer(join_timeout, _give_up, [
+    watchdog = threading.Timer(join_timeout, _give_up, [(
         f"not all {num_processes or 'the'} processes joined the coordinator{where} within {join_timeout:g} s "
         f"(this is {who}); start every process with the same --coordinator and --num-processes and its own "
         "--process-id, or raise --join-timeout"
-    ])
+    )])
     watchdog.daemon = True
     watchdog.start()
     try:
@@ -120,7 +120,7 @@ def native_stdout_to_stderr() -> None:
     sys.stdout.flush()
     real = os.dup(1)
     os.dup2(2, 1)
-    sys.stdout = open(real, "w", encoding=sys.stdout.encoding, errors=sys.stdout.errors,
+    sys.stdout = open(real, "w",  # noqa: SIM115 - it replaces sys.stdout for the rest of the process encoding=sys.stdout.encoding, errors=sys.stdout.errors,
                       buffering=1 if sys.stdout.line_buffering else -1)
 
 
@@ -160,7 +160,7 @@ def together(exit_code: Callable[[BaseException], int]) -> Iterator[None]:
         if _meeting == "ahead" and process_count() > 1:
             try:
                 _meet(None)
-            except Exception:  # noqa: BLE001 - the error on its way out matters more
+            except Exception:  # noqa: BLE001, S110 - the error on its way out matters more
                 pass
 
 

@@ -46,15 +46,15 @@ from mnistkit.engine.events import (
 from mnistkit.engine.settings import Settings, Snapshot, epoch_lengths
 from mnistkit.engine.steps import (
     TraceLog,
-    floats,
-    pad_to_batches,
     dtype_named,
     epoch_order,
+    floats,
     make_eval_step,
     make_predict,
     make_train_step,
     metrics_type,
     nan_message,
+    pad_to_batches,
     score_test_set,
 )
 from mnistkit.errors import ConfigError

@@ -25,9 +25,6 @@ import numpy as np
 import optax
 from flax import nnx
 
-from mnistkit.engine.settings import Settings, Snapshot
-from mnistkit.engine.steps import epoch_order, floats, loss_fn, metric_reports, metrics_type, nan_message
-from mnistkit.errors import ConfigError
 from mnistkit.engine.events import (
     Compiled,
     EpochEnd,
@@ -41,6 +38,9 @@ from mnistkit.engine.events import (
     RunStarted,
     history_row,
 )
+from mnistkit.engine.settings import Settings, Snapshot
+from mnistkit.engine.steps import epoch_order, floats, loss_fn, metric_reports, metrics_type, nan_message
+from mnistkit.errors import ConfigError
 from mnistkit.specs import EvaluationOutputs, MetricSpec
 
 if TYPE_CHECKING:

@@ -8,11 +8,10 @@ registers (kind, name, description, lesson, options), then its problems.
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 from mnistkit.errors import PluginError
 from mnistkit.host.registry import Problem, Registry
@@ -140,7 +139,7 @@ def check_builds(registry: Registry) -> None:
             call()
         except PluginError as exc:
             registry.problems.append(Problem(owner, str(exc)))
-        except Exception as exc:  # a plugin's bug, reported like the others
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported like the others
             registry.problems.append(Problem(owner, f"{kind} {name!r} failed: {type(exc).__name__}: {exc}", traceback.format_exc()))
 
     for name, spec in registry.models.items():

@@ -72,7 +72,7 @@ def load_registry(extra: Iterable[str] = (), disabled: Iterable[str] = ()) -> Re
         name = _local_name(ref)
         if name in disabled:
             continue
-        module, seconds = _timed_import(registry, name, lambda: _import_ref(ref))
+        module, seconds = _timed_import(registry, name, lambda ref=ref: _import_ref(ref))
         origin = "--plugin or MNISTKIT_PLUGINS"
         _add(pm, registry, PluginInfo(name, ref, "local", module is not None, origin, getattr(module, "__name__", ref),
                                       seconds), module)
@@ -82,7 +82,7 @@ def load_registry(extra: Iterable[str] = (), disabled: Iterable[str] = ()) -> Re
         hook = getattr(pm.hook, f"register_{kind}s")
         for impl in hook.get_hookimpls():  # in registration order: builtins first
             register = _registrar(registry, impl.plugin_name, kind, bases.get(impl.plugin_name))
-            _guard(registry, impl.plugin_name, f"raised in register_{kind}s", lambda: impl.function(register))
+            _guard(registry, impl.plugin_name, f"raised in register_{kind}s", lambda impl=impl, register=register: impl.function(register))
     return registry
 
 
@@ -167,7 +167,7 @@ def _add(pm: pluggy.PluginManager, registry: Registry, info: PluginInfo, module:
     if module is not None:
         try:
             pm.register(module, name=info.name)
-        except Exception as exc:  # pluggy rejects hook functions with the wrong arguments
+        except Exception as exc:  # noqa: BLE001 - pluggy rejects hook functions with the wrong arguments
             registry.problems.append(Problem(info.name, f"could not be registered: {exc}", traceback.format_exc()))
             module = None
         else:
@@ -275,7 +275,7 @@ def lesson_file(ref: str, base: Path | None = None) -> Path:
 def _guard(registry: Registry, plugin: str, what: str, call: Callable[[], Any]) -> Any:
     try:
         return call()
-    except Exception as exc:  # a plugin's bug must not take the host down
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug must not take the host down
         registry.problems.append(Problem(plugin, f"{what}: {type(exc).__name__}: {exc}", traceback.format_exc()))
         return None
 

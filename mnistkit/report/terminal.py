@@ -10,7 +10,7 @@ import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Self, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
@@ -40,7 +40,7 @@ class ConsoleView:
         self.last_predictions: ev.Predictions | None = None
         self.last_reports: dict[str, ev.Report] = {}
 
-    def __enter__(self) -> "ConsoleView":
+    def __enter__(self) -> Self:
         self.progress.start()
         return self
 
@@ -153,7 +153,7 @@ class JsonView:
     def handle(self, event: ev.Event) -> None:
         self._write(ev.to_json(event))
 
-    def __enter__(self) -> "JsonView":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -166,7 +166,7 @@ class NoView:
     def handle(self, event: ev.Event) -> None:
         pass
 
-    def __enter__(self) -> "NoView":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

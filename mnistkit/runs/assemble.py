@@ -251,8 +251,8 @@ def _prepare(config, registry, out, resume, given, data, notify: Notify, lock) -
     from mnistkit.engine import distributed
     from mnistkit.engine.cache import enable_compilation_cache
     from mnistkit.host.build import build_model, build_optimizer
-    from mnistkit.runs.schedules import learning_rate_for
     from mnistkit.runs.resume import load_run_data, plan_resume
+    from mnistkit.runs.schedules import learning_rate_for
 
     meta = None
     if resume is not None:

@@ -37,14 +37,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
 from mnistkit import __version__
 from mnistkit.errors import ConfigError, DataError, OutputError
+from mnistkit.runs.integrity import check_manifest, checksum, fit, reason, write_manifest
 from mnistkit.runs.quiet import without_closed_loop_tracebacks
-from mnistkit.runs.integrity import checksum, check_manifest, fit, reason, write_manifest
 
 if TYPE_CHECKING:
     from mnistkit.data import MnistArrays
@@ -145,7 +145,7 @@ class Checkpoints:
         self._manager_read_only = True
         self._unfinished: list[int] = []  # steps whose save failed: their temporary folders go at close
 
-    def __enter__(self) -> Checkpoints:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -218,7 +218,7 @@ class Checkpoints:
             atexit.register(_remove_temporary, self.path, step)  # the last chance, once every writer has stopped
             try:  # orbax's writers may still finish, or fail, in the background: let them end first
                 self.close()
-            except Exception:  # noqa: S110 - the save's own error is the one to report
+            except Exception:  # noqa: BLE001, S110 - the save's own error is the one to report
                 pass
             left = _remove_temporary(self.path, step)
             if self.last_saved is None:

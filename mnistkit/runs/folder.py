@@ -26,13 +26,11 @@ import uuid
 import warnings
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import numpy as np
 
 from mnistkit.atomic import write_atomic
-from mnistkit.environment import DEFAULT_RUNS_DIR
-from mnistkit.errors import OutputError
 from mnistkit.engine.events import (
     Compiled,
     EpochEnd,
@@ -45,6 +43,8 @@ from mnistkit.engine.events import (
     RunStarted,
     history_row,
 )
+from mnistkit.environment import DEFAULT_RUNS_DIR
+from mnistkit.errors import OutputError
 
 Status = Literal["running", "completed", "interrupted", "failed"]
 
@@ -163,7 +163,7 @@ class RunRecorder:
         self._tensorboard_broken = False
         self._closed = False
 
-    def __enter__(self) -> RunRecorder:
+    def __enter__(self) -> Self:
         self.create()
         return self
 

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Self
 
 from mnistkit.errors import ConfigError, OutputError
 
@@ -76,7 +77,7 @@ class RunLock:
         if fd is not None:
             os.close(fd)  # closing the file drops the flock
 
-    def __enter__(self) -> RunLock:
+    def __enter__(self) -> Self:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:

@@ -221,8 +221,8 @@ def _centre(digit: np.ndarray) -> np.ndarray:
     rows, cols = np.indices(digit.shape)
     mass = digit.sum()
     centre_row, centre_col = (rows * digit).sum() / mass, (cols * digit).sum() / mass
-    top = int(round((FIELD - 1) / 2 - centre_row))
-    left = int(round((FIELD - 1) / 2 - centre_col))
+    top = round((FIELD - 1) / 2 - centre_row)
+    left = round((FIELD - 1) / 2 - centre_col)
     field = np.zeros((FIELD, FIELD))
     r0, c0 = max(top, 0), max(left, 0)
     r1, c1 = min(top + digit.shape[0], FIELD), min(left + digit.shape[1], FIELD)

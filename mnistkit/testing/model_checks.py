@@ -17,12 +17,12 @@ from mnistkit.testing.common import (
     TRACES,
     Target,
     adamw_for_checks,
+    calling,
     eval_logits,
     fail,
     fixed_batch,
     held_out_accuracy,
     held_out_batch,
-    calling,
     loss_of,
     require,
     train_step,
@@ -33,7 +33,7 @@ def build(target: Target, seed: int = 0) -> nnx.Module:
     spec: ModelSpec = target.spec
     try:
         model = spec.factory(nnx.Rngs(seed), **dict(spec.options))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the plugin's code: any exception is its fault, a failed check
         fail(target, f"factory(nnx.Rngs({seed}), **{dict(spec.options)}) raised {type(exc).__name__}: {exc}")
     require(isinstance(model, nnx.Module), target, f"factory returned a {type(model).__name__}, not an nnx.Module")
     return model
@@ -170,7 +170,7 @@ def check_model_gradients(target: Target) -> None:
     for _ in range(3):
         direction = jax.tree.map(lambda p: rng.standard_normal(p.shape).astype(np.float32), params)
         norm = math.sqrt(sum(float((d * d).sum()) for d in jax.tree.leaves(direction)))
-        direction = jax.tree.map(lambda d: d / norm, direction)
+        direction = jax.tree.map(lambda d, norm=norm: d / norm, direction)
         finite, nonzero, analytic, numeric = map(float, probe(params, direction))
         require(bool(finite), target, "some gradients are NaN or infinite")
         require(bool(nonzero), target, "every gradient is zero: the loss does not depend on the parameters")

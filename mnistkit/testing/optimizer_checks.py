@@ -46,7 +46,7 @@ def make_tx(target: Target, learning_rate=None):
         return TX_CACHE[key]
     try:
         tx = spec.factory(rate, **dict(spec.options))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the plugin's code: any exception is its fault, a failed check
         fail(target, f"factory({rate!r}, **{dict(spec.options)}) raised {type(exc).__name__}: {exc}")
     require(isinstance(tx, optax.GradientTransformation), target,
              f"factory returned a {type(tx).__name__}, not an optax.GradientTransformation")

@@ -25,13 +25,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from mnistkit.engine import events as ev
-from mnistkit.curriculum.stages import lesson_config
-from mnistkit.errors import MnistkitError
-from mnistkit.runs.config import RunConfig, settle
 from mnistkit.curriculum import loader as lessons
 from mnistkit.curriculum import progress as learner
 from mnistkit.curriculum.progress import CURRENT, DONE
+from mnistkit.curriculum.stages import lesson_config
+from mnistkit.engine import events as ev
+from mnistkit.errors import MnistkitError
+from mnistkit.runs.config import RunConfig, settle
 from mnistkit.tui.screens.main import MainScreen
 from mnistkit.tui.training import StageDone, run_events, run_stage_into
 

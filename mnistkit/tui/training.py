@@ -62,7 +62,7 @@ def run_events(config: RunConfig, registry, should_stop: Callable[[], bool], out
             yield event
     except MnistkitError as err:
         yield ev.Failed(str(err))
-    except Exception as err:  # mnistkit's own bug must end the run, not the app
+    except Exception as err:  # noqa: BLE001 - mnistkit's own bug must end the run, not the app
         yield ev.Failed(f"the run stopped with {type(err).__name__}: {err}")
 
 
@@ -107,7 +107,7 @@ def run_stage_into(ctx, name: str, emit: Callable[[object], None], should_stop: 
         emit(DataNotice(str(stopped)))
     except MnistkitError as err:
         emit(ev.Failed(str(err)))
-    except Exception as err:  # a stage's or a plugin's bug must end the stage, not the app
+    except Exception as err:  # noqa: BLE001 - a stage's or a plugin's bug must end the stage, not the app
         emit(ev.Failed(f"the stage stopped with {type(err).__name__}: {err}"))
     else:
         emit(StageDone(name, result.seconds))

@@ -20,12 +20,12 @@ from textual.screen import Screen
 from textual.validation import Function, Integer, Number
 from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Select, SelectionList, Static
 
+from mnistkit.curriculum.loader import Curriculum
 from mnistkit.data import SOURCES, data_status
 from mnistkit.errors import ConfigError, MnistkitError
 from mnistkit.runs.config import RunConfig, check_numbers
 from mnistkit.runs.schedules import SCHEDULES
 from mnistkit.specs import parse_options
-from mnistkit.curriculum.loader import Curriculum
 
 BUILTIN_METRICS = ("accuracy", "loss")
 """Always computed by the engine, so not offered as choices."""

@@ -19,8 +19,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import RichLog, Static
 
-from mnistkit.engine import events as ev
 from mnistkit.curriculum.stages import Note
+from mnistkit.engine import events as ev
 from mnistkit.tui import training
 from mnistkit.tui.widgets.charts import MetricChart
 from mnistkit.tui.widgets.jit_panel import JitPanel
