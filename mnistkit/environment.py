@@ -3,7 +3,8 @@
 =========================  ====================================================
 ``MNISTKIT_HOME``          mnistkit's own folder: progress, imported MNIST, the
                            lessons' results (default: the platform's user data
-                           folder, ``platformdirs.user_data_dir("mnistkit")``)
+                           folder, ``platformdirs.user_data_dir("mnistkit")``);
+                           when set, the cache folder is its ``cache``
 ``MNISTKIT_DATA_DIR``      a folder with the four MNIST IDX ``.gz`` files, used
                            by ``--data auto`` and ``idx`` when no ``--data-dir``
                            is given
@@ -14,7 +15,12 @@
                            separated by ``os.pathsep``
 ``MNISTKIT_DISABLE_PLUGINS``  plugin names to skip, separated by ``os.pathsep``
                            or commas
-``MNISTKIT_JAX_CACHE``     ``0`` turns the compilation cache off
+``MNISTKIT_JAX_CACHE``     ``0`` turns the compilation cache off; the cache
+                           lives in ``jax`` under the platform's user cache
+                           folder (``platformdirs.user_cache_dir("mnistkit")``),
+                           or under ``$MNISTKIT_HOME/cache`` when that is set
+``JAX_COMPILATION_CACHE_DIR``  where the compilation cache goes instead (jax's
+                           own)
 ``TFDS_DATA_DIR``          tensorflow-datasets' data folder (tfds' own rule;
                            default ``~/tensorflow_datasets``)
 ``JAX_COORDINATOR_ADDRESS``  process 0's ``host:port`` for ``--distributed``
@@ -41,6 +47,21 @@ def home_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("mnistkit"))
+
+
+def cache_dir() -> Path:
+    """mnistkit's cache folder, whose contents can be deleted at any time.
+
+    ``$MNISTKIT_HOME/cache`` when ``MNISTKIT_HOME`` is set (it moves everything
+    mnistkit keeps, so a test or a sandbox can point it away from the user's
+    folders), else the platform's user cache folder.
+    """
+    env = os.environ.get("MNISTKIT_HOME")
+    if env:
+        return Path(env).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("mnistkit"))
 
 
 def data_dir_variable() -> Path | None:

@@ -11,8 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mnistkit import __version__
-from mnistkit.cli import board, common, data, lessons, plugins, run, trained, tui
+from mnistkit.cli import board, common, completion, data, lessons, plugins, run, trained, tui
 from mnistkit.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from mnistkit.errors import MnistkitError
 
@@ -22,7 +21,8 @@ __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "build_parser", "com
 def build_parser() -> argparse.ArgumentParser:
     parser = common.Parser(prog="mnistkit",
                            description="Learn, teach and hack on training an MNIST classifier with JAX and Flax NNX.")
-    parser.add_argument("--version", action="version", version=f"mnistkit {__version__}")
+    parser.add_argument("--version", action=common.VersionAction,
+                        help="show the versions of mnistkit, jax, jaxlib, flax, optax and Python, and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=common.Parser)
     run.add_to(commands)
     data.add_to(commands)
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_to(commands)
     lessons.add_to(commands)
     board.add_to(commands)
+    completion.add_to(commands)
     return parser
 
 

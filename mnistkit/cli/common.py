@@ -115,3 +115,38 @@ def report_problems(registry, verbose: bool) -> None:
         err.print(f"[yellow]warning:[/] {escape(str(problem))}", soft_wrap=True)
         if verbose and problem.details:
             err.print(problem.details, markup=False, soft_wrap=True)
+
+
+VERSIONED = ("jax", "jaxlib", "flax", "optax")
+"""The packages ``mnistkit --version`` names after mnistkit, in that order, then Python."""
+
+
+def versions() -> list[tuple[str, str]]:
+    """mnistkit's version, each of ``VERSIONED`` with its installed one (or "not installed"), then Python's.
+
+    Read from package metadata, so nothing is imported: ``--version`` stays
+    instant and works when JAX itself is broken.
+    """
+    import platform
+    from importlib import metadata
+
+    from mnistkit import __version__
+
+    found = [("mnistkit", __version__)]
+    for name in VERSIONED:
+        try:
+            found.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            found.append((name, "not installed"))
+    return [*found, ("Python", platform.python_version())]
+
+
+class VersionAction(argparse.Action):
+    """``--version``: one line per package of ``versions()`` on stdout (as argparse's own does), then exit 0."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print("".join(f"{name} {version}\n" for name, version in versions()), end="")
+        parser.exit(0)

@@ -11,6 +11,7 @@ def add_to(commands) -> None:
     data = commands.add_parser("data", help="see and import MNIST data", description="See which MNIST data is available and import the original files.")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=common.Parser, required=True)
     status = data_commands.add_parser("status", help="what data is available, where, how big")
+    status.add_argument("--json", action="store_true", help="print JSON: one object per source")
     status.set_defaults(handler=cmd_data_status)
     imp = data_commands.add_parser("import", help="verify the four MNIST .gz files and prepare them for offline use",
                                    description="Verify the four original MNIST files (size and SHA-256) and prepare the tfds 'mnist' dataset offline, so tfds.load('mnist') and mnistkit work with no network.")
@@ -22,8 +23,14 @@ def add_to(commands) -> None:
 def cmd_data_status(args: argparse.Namespace) -> int:
     from mnistkit.data import data_status
 
+    rows = data_status()
+    if args.json:
+        import json
+
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
     console = common.console()
-    for row in data_status():
+    for row in rows:
         mark = "[green]available[/]" if row["available"] else "[dim]not available[/]"
         used = "  [bold](used by --data auto)[/]" if row.get("auto") else ""
         console.print(f"[bold]{row['source']}[/]: {mark}{used}")

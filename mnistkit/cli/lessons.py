@@ -27,6 +27,7 @@ def add_to(commands) -> None:
     lessons = commands.add_parser("lessons", help="list the lessons with your progress",
                                   description="List the curriculum in order, then the plugins' lessons, each with "
                                               "your progress.")
+    lessons.add_argument("--json", action="store_true", help="print JSON: a list of lessons in reading order")
     common.add_plugin_options(lessons)
     lessons.set_defaults(handler=cmd_lessons)
     lesson = commands.add_parser("lesson", help="show, run or reset one lesson",
@@ -79,7 +80,12 @@ def cmd_lessons(args: argparse.Namespace) -> int:
     from mnistkit.curriculum.progress import ProgressStore
 
     _, curriculum = _curriculum(args)
-    list_lessons(common.console(), curriculum, ProgressStore())
+    if args.json:
+        import json
+
+        print(json.dumps(lessons_listing(curriculum, ProgressStore()), indent=2))
+    else:
+        list_lessons(common.console(), curriculum, ProgressStore())
     return 0
 
 
@@ -132,6 +138,21 @@ def list_lessons(console: Console, curriculum: Curriculum, store: ProgressStore)
         console.print(f"Next: [bold]mnistkit lesson show {upcoming.id}[/]")
     else:
         console.print("[green]Every lesson of the curriculum is done.[/]")
+
+
+def lessons_listing(curriculum: Curriculum, store: ProgressStore) -> list[dict[str, Any]]:
+    """Every lesson in reading order as a JSON-ready dict, for ``mnistkit lessons --json``.
+
+    Keys: ``id``, ``title``, ``order`` (the lesson file's own), ``minutes``,
+    ``status`` ("not started", "current" or "done"), ``stage`` (or None),
+    ``prerequisites``, ``source`` ("curriculum" or "plugin"), ``plugin`` (the
+    plugin group's name, None for the curriculum) and ``path``.
+    """
+    groups = [(None, curriculum.core), *curriculum.by_plugin.items()]
+    return [{"id": lesson.id, "title": lesson.title, "order": lesson.order, "minutes": lesson.minutes,
+             "status": store.status(lesson.id), "stage": lesson.stage, "prerequisites": list(lesson.prerequisites),
+             "source": "curriculum" if plugin is None else "plugin", "plugin": plugin, "path": str(lesson.path)}
+            for plugin, lessons in groups for lesson in lessons]
 
 
 def show_lesson(console: Console, curriculum: Curriculum, lesson_id: str, store: ProgressStore, *,
