@@ -18,9 +18,9 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from mnistkit.data import files, lazy, locations
 from mnistkit.errors import DataError, OutputError
