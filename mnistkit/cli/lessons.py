@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mnistkit.curriculum.lessons import Lesson
     from mnistkit.curriculum.loader import Curriculum
     from mnistkit.curriculum.progress import ProgressStore
+    from mnistkit.report.terminal import ConsoleView
 
 _MARKS = {"done": "[green]✓ done[/]", "current": "[yellow]▶ current[/]", "not started": "[dim]·[/]"}
 
@@ -200,7 +201,7 @@ class TerminalEmitter:
     def __init__(self, console: Console, epochs: float):
         self.console = console
         self.epochs = epochs
-        self.view = None
+        self.view: ConsoleView | None = None
 
     def __call__(self, item: Any) -> None:
         from mnistkit.curriculum.stages import Note

@@ -40,7 +40,7 @@ def make_tf_datasets(
     tf = lazy.import_tensorflow()
     autotune = tf.data.AUTOTUNE
 
-    def scale(images: tf.Tensor, labels: tf.Tensor) -> dict[str, tf.Tensor]:
+    def scale(images, labels):  # tf.Tensors, inside tf.data's graph
         images = tf.cast(images, tf.float32)[..., tf.newaxis] / 255.0
         return {"image": images, "label": tf.cast(labels, tf.int32)}
 

@@ -297,7 +297,7 @@ def _find_all(directory: Path, where: str) -> list[Path]:
     return paths
 
 
-def _read_dir(directory: Path, where: str | None = None) -> tuple[np.ndarray, ...]:
+def _read_dir(directory: Path, where: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     ti, tl, si, sl = _find_all(directory, where or str(directory))
     return (*idx.read_pair(ti, tl), *idx.read_pair(si, sl))
 

@@ -21,7 +21,7 @@ def enable_compilation_cache() -> None:
 
     if not environment.compilation_cache_enabled():
         return
-    if not jax.config.jax_compilation_cache_dir:
+    if not jax.config.jax_compilation_cache_dir:  # type: ignore[attr-defined]  # jax's flags are set as attributes at import
         jax.config.update("jax_compilation_cache_dir", str(compilation_cache_dir()))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
