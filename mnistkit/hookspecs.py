@@ -29,6 +29,9 @@ against these contracts (``pytest --mnistkit-plugin my_plugin``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pluggy
 
 PROJECT = "mnistkit"
@@ -37,7 +40,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_models(register):  # type: ignore[no-untyped-def]
+def register_models(register: Callable[[Any], None]) -> None:
     """Register models by calling ``register(ModelSpec(...))`` once per model.
 
     ``ModelSpec.factory`` is called as ``factory(rngs, **options)``:
@@ -67,7 +70,7 @@ def register_models(register):  # type: ignore[no-untyped-def]
 
 
 @hookspec
-def register_optimizers(register):  # type: ignore[no-untyped-def]
+def register_optimizers(register: Callable[[Any], None]) -> None:
     """Register optimizers by calling ``register(OptimizerSpec(...))`` once per optimizer.
 
     ``OptimizerSpec.factory`` is called as ``factory(learning_rate, **options)``
@@ -80,7 +83,7 @@ def register_optimizers(register):  # type: ignore[no-untyped-def]
 
 
 @hookspec
-def register_metrics(register):  # type: ignore[no-untyped-def]
+def register_metrics(register: Callable[[Any], None]) -> None:
     """Register metrics by calling ``register(MetricSpec(...))`` once per metric.
 
     The name must be a Python identifier: it becomes the ``train_<name>`` and
