@@ -46,7 +46,9 @@ test-latest:
 # Rewrite this Python's constraints file from what .venv holds now (after a green `make test-latest`).
 constraints: install
 	mkdir -p constraints
-	$(BIN)/python -m pip freeze --exclude-editable --exclude mnistkit-plugin-example > constraints/py$(PY_VERSION).txt
+	printf '%s\n' '# The versions `make test` and CI install on Python $(PY_VERSION) (see the Makefile). Rewrite with' \
+		'# `make constraints` after `make test-latest` passes; pip ignores names nothing requires.' > constraints/py$(PY_VERSION).txt
+	$(BIN)/python -m pip freeze --all --exclude pip --exclude-editable --exclude mnistkit-plugin-example >> constraints/py$(PY_VERSION).txt
 
 clean:
 	rm -rf $(VENV) .venv-latest build *.egg-info

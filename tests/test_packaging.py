@@ -112,3 +112,27 @@ def test_plugin_check_from_an_installed_wheel_runs_quietly_and_only_the_checks(w
             text=True).stdout
         assert "passed" in output and "PytestAssertRewriteWarning" not in output and "warning" not in output.lower()
         assert "test_unrelated" not in output
+
+
+def pins(path: Path) -> dict[str, str]:
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert all("==" in line and " @ " not in line for line in lines), [line for line in lines if "==" not in line]
+    return {line.split("==")[0].lower().replace("_", "-"): line.split("==")[1] for line in lines}
+
+
+def test_the_constraints_pin_every_dependency_and_the_readme_names_the_tested_versions():
+    import re
+    import tomllib
+
+    pinned = pins(ROOT / "constraints" / "py3.11.txt")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    requirements = [*pyproject["project"]["dependencies"], *pyproject["project"]["optional-dependencies"]["test"]]
+    for requirement in requirements:
+        if "sys_platform != 'linux'" in requirement:
+            continue  # the non-Linux TensorFlow build
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower().replace("_", "-")
+        assert name in pinned, f"{name} is a dependency but constraints/py3.11.txt does not pin it"
+    readme = (ROOT / "README.md").read_text()
+    tested = readme.split("**Tested versions.**")[1].split("\n\n")[0]
+    for name, version in re.findall(r"([a-z][a-z-]*) (\d+\.\d+\.\d+)", " ".join(tested.split())):
+        assert pinned.get(name) == version, (name, version, pinned.get(name))
