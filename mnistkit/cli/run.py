@@ -135,24 +135,30 @@ def _run(args: argparse.Namespace) -> int:
                           notify=notify)
         else:
             run = prepare(from_options(options, args.recipe), registry, out=args.out, notify=notify)
+    view: NoView | JsonView | ConsoleView
     if run.path is None:
         err.print(f"Process {distributed.process_index()} of {distributed.process_count()}: "
                   "training in step with process 0, which prints and writes the run")
         view = NoView()
     else:
         view = JsonView() if args.json else ConsoleView(out, run.config.epochs)
+
+    def stop_at_once() -> None:
+        run.abandon()
+        err.print(f"Stopped at once. {run.kept()}", soft_wrap=True, markup=False)
+
     stop = StopRequest(on_first=lambda: err.print("Stopping after the current step (Ctrl-C again to quit at once)..."),
-                       on_second=lambda: (run.abandon(), err.print(f"Stopped at once. {run.kept()}", soft_wrap=True,
-                                                                   markup=False)),
-                       exit_at_once=common.as_command)
+                       on_second=stop_at_once, exit_at_once=common.as_command)
     try:
         with view, stop:
             for event in run.events(stop.requested):
                 view.handle(event)
     except KeyboardInterrupt:
-        err.print(run.outcome.message, soft_wrap=True, markup=False)
+        if run.outcome is not None:  # None only when the Ctrl-C came before training started
+            err.print(run.outcome.message, soft_wrap=True, markup=False)
         return common.EXIT_INTERRUPTED
     outcome = run.outcome
+    assert outcome is not None  # events() sets it whenever it ends without raising
     if run.path is None:
         return outcome.exit_code
     if outcome.status == "completed":

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mnistkit.curriculum.lessons import Lesson, load_lessons, parse_lesson
 from mnistkit.curriculum.progress import DONE
@@ -113,7 +114,7 @@ class Curriculum:
         if lesson is None:
             return config
         taught = self.specs_for(registry, lesson)
-        changes = {}
+        changes: dict[str, Any] = {}
         for kind in ("model", "optimizer"):
             names = [name for k, name in taught if k == kind]
             if names and kind not in chosen and getattr(config, kind) not in names:
@@ -148,7 +149,7 @@ def _reading_order(lesson: Lesson) -> tuple[int, str]:
     return lesson.order, lesson.id
 
 
-def load_plugin_lessons(registry, problems: list[str] | None = None, taken: set[str] = frozenset()) -> dict[str, list[Lesson]]:
+def load_plugin_lessons(registry, problems: list[str] | None = None, taken: Iterable[str] = frozenset()) -> dict[str, list[Lesson]]:
     """Each plugin's paired lessons, keyed by plugin name, each with ``plugin`` set.
 
     The files are those the registry resolved (``registry.lessons_by_plugin()``).

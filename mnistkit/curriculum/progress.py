@@ -94,10 +94,11 @@ class Progress:
     of this session is kept in memory.
     """
 
-    def __init__(self, store=None):
+    def __init__(self, store: ProgressStore | None = None) -> None:
         self.problem: str | None = None
         self._memory: dict[str, str] = {}
         self._last: str | None = None
+        self._store: ProgressStore | None
         try:
             self._store = store if store is not None else ProgressStore()
         except (MnistkitError, OSError) as err:

@@ -345,6 +345,7 @@ def _train(ctx: StageContext, emit: Emit) -> dict[str, Any]:
                 ctx.predictions = event
     finally:
         ctx.run = None
+    assert run.outcome is not None  # events() sets it whenever it ends without raising
     if run.outcome.status == "interrupted":
         raise StageStopped(run.outcome.message)
     if run.outcome.status != "completed":

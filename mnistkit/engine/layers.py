@@ -76,7 +76,7 @@ class PatchConv(nnx.Conv):
         super().__init__(*args, **kwargs)
         self.deterministic = False
 
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def __call__(self, x: jax.Array) -> jax.Array:  # type: ignore[override]  # nnx.Conv also takes out_sharding, which this layer never gets
         if self.deterministic:
             return super().__call__(x)
         y = conv_patches(x, self.kernel[...])

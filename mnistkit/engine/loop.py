@@ -153,6 +153,7 @@ def train(
     if jax.process_count() > 1:
         from mnistkit.engine.distributed import replicate
 
+        assert replicated is not None  # every process adds its devices, so there are several and the mesh exists
         # Each process holds the same host copy; device_put would compare them across processes first.
         put = partial(replicate, sharding=replicated)
     else:
@@ -196,7 +197,7 @@ def train(
             order = put(epoch_order(settings.seed, epoch, n_train))
             step = resume.step if resume and epoch == first_epoch else 0
             running = kind.empty()
-            if step and resume.running is not None:
+            if step and resume is not None and resume.running is not None:
                 running = serialization.from_state_dict(running, resume.running)
             running = put(running)
             start_step = step

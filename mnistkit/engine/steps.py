@@ -9,6 +9,7 @@ the loop turns into ``Traced`` events.
 import math
 from collections.abc import Sequence
 from functools import partial
+from typing import overload
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +32,7 @@ class Metrics(clu_metrics.Collection):
     """
 
     accuracy: clu_metrics.Accuracy
-    loss: clu_metrics.Average.from_output("loss")
+    loss: clu_metrics.Average.from_output("loss")  # type: ignore[valid-type]  # clu builds the metric class in the annotation, as its docs do
 
 
 def metrics_type(specs: Sequence[MetricSpec] = ()) -> type[clu_metrics.Collection]:
@@ -88,7 +89,11 @@ class TraceLog:
         return out
 
 
-def scale(images: jax.Array) -> jax.Array:
+@overload
+def scale(images: jax.Array) -> jax.Array: ...
+@overload
+def scale(images: np.ndarray) -> np.ndarray: ...
+def scale(images: jax.Array | np.ndarray) -> jax.Array | np.ndarray:
     """uint8 (B, 28, 28) -> float32 (B, 28, 28, 1) in [0, 1]."""
     return images.astype(jnp.float32)[..., None] / 255.0
 
@@ -108,7 +113,7 @@ def forward(model: nnx.Module, images: jax.Array, compute_dtype=None) -> jax.Arr
     def low(x):
         return x.astype(compute_dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x
 
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)  # type: ignore[misc]  # flax types the result as variadic; two filters give exactly three parts
     view = nnx.merge(graphdef, jax.tree.map(low, params), rest)
     logits = view(low(images))
     changed = nnx.state(view, nnx.Not(nnx.Param))
@@ -240,7 +245,7 @@ def metric_reports(specs: Sequence[MetricSpec], outputs: EvaluationOutputs) -> l
 
 
 def score_test_set(
-    eval_step, state, padded_test, kind: type, specs: Sequence[MetricSpec], epoch: int, labels: np.ndarray
+    eval_step, state, padded_test, kind: type[clu_metrics.Collection], specs: Sequence[MetricSpec], epoch: int, labels: np.ndarray
 ) -> tuple[dict[str, float], list[Report]]:
     """Metrics over every test image, plus the metric plugins' end-of-evaluation reports.
 

@@ -8,6 +8,7 @@ registers (kind, name, description, lesson, options), then its problems.
 
 from __future__ import annotations
 
+import functools
 import math
 import traceback
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any
 
 from mnistkit.errors import PluginError
 from mnistkit.host.registry import Problem, Registry
-from mnistkit.specs import MetricSpec, ModelSpec
+from mnistkit.specs import MetricSpec, ModelSpec, OptimizerSpec
 
 KIND_ORDER = ("model", "optimizer", "metric")
 
@@ -133,6 +134,9 @@ def check_builds(registry: Registry) -> None:
     """
     from mnistkit.host.build import build_optimizer
 
+    def try_optimizer(spec: OptimizerSpec) -> None:
+        build_optimizer(spec, spec.learning_rate, dict(spec.options))
+
     def attempt(kind: str, name: str, call: Callable[[], Any]) -> None:
         owner = registry.owners[(kind, name)]
         try:
@@ -142,12 +146,12 @@ def check_builds(registry: Registry) -> None:
         except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported like the others
             registry.problems.append(Problem(owner, f"{kind} {name!r} failed: {type(exc).__name__}: {exc}", traceback.format_exc()))
 
-    for name, spec in registry.models.items():
-        attempt("model", name, lambda spec=spec: _try_model(spec))
-    for name, spec in registry.optimizers.items():
-        attempt("optimizer", name, lambda spec=spec: build_optimizer(spec, spec.learning_rate, dict(spec.options)))
-    for name, spec in registry.metrics.items():
-        attempt("metric", name, lambda spec=spec: _try_metric(spec))
+    for name, model in registry.models.items():
+        attempt("model", name, functools.partial(_try_model, model))
+    for name, optimizer in registry.optimizers.items():
+        attempt("optimizer", name, functools.partial(try_optimizer, optimizer))
+    for name, metric in registry.metrics.items():
+        attempt("metric", name, functools.partial(_try_metric, metric))
 
 
 def _try_model(spec: ModelSpec) -> None:

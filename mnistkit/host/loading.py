@@ -16,6 +16,7 @@ keeps working.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import importlib.metadata
 import importlib.resources
@@ -38,7 +39,7 @@ import pluggy
 from mnistkit import environment, hookspecs
 from mnistkit.errors import PluginError
 from mnistkit.host.registry import KINDS, PluginInfo, Problem, Registry
-from mnistkit.specs import MetricSpec
+from mnistkit.specs import MetricSpec, ModelSpec, OptimizerSpec
 
 ENTRY_POINT_GROUP = "mnistkit"
 BUILTIN_DISTRIBUTION = "mnistkit"
@@ -72,7 +73,7 @@ def load_registry(extra: Iterable[str] = (), disabled: Iterable[str] = ()) -> Re
         name = _local_name(ref)
         if name in disabled:
             continue
-        module, seconds = _timed_import(registry, name, lambda ref=ref: _import_ref(ref))
+        module, seconds = _timed_import(registry, name, functools.partial(_import_ref, ref))
         origin = "--plugin or MNISTKIT_PLUGINS"
         _add(pm, registry, PluginInfo(name, ref, "local", module is not None, origin, getattr(module, "__name__", ref),
                                       seconds), module)
@@ -82,7 +83,7 @@ def load_registry(extra: Iterable[str] = (), disabled: Iterable[str] = ()) -> Re
         hook = getattr(pm.hook, f"register_{kind}s")
         for impl in hook.get_hookimpls():  # in registration order: builtins first
             register = _registrar(registry, impl.plugin_name, kind, bases.get(impl.plugin_name))
-            _guard(registry, impl.plugin_name, f"raised in register_{kind}s", lambda impl=impl, register=register: impl.function(register))
+            _guard(registry, impl.plugin_name, f"raised in register_{kind}s", functools.partial(impl.function, register))
     return registry
 
 
@@ -208,9 +209,11 @@ def _registrar(registry: Registry, plugin: str, kind: str, base: Path | None) ->
             registry.problems.append(Problem(plugin, f"registered {kind} {spec.name!r} twice; kept the first"))
             return
         if owner is not None:
+            owner_info = registry.info(owner)
+            assert owner_info is not None  # an owner is a plugin whose hook ran, so it is in registry.plugins
             registry.problems.append(Problem(
                 plugin,
-                f"registered {kind} {spec.name!r}, which plugin {owner!r} (from {_where(registry.info(owner))}) "
+                f"registered {kind} {spec.name!r}, which plugin {owner!r} (from {_where(owner_info)}) "
                 f"already registered; kept the one from {owner!r}. Rename one, or disable one with --disable-plugin",
             ))
             return
@@ -221,7 +224,7 @@ def _registrar(registry: Registry, plugin: str, kind: str, base: Path | None) ->
     return register
 
 
-def _validate(spec: Any, kind: str, spec_type: type) -> None:
+def _validate(spec: Any, kind: str, spec_type: type[ModelSpec | OptimizerSpec | MetricSpec]) -> None:
     """Raise ``PluginError`` saying what is wrong with ``spec`` as a ``kind``."""
     if not isinstance(spec, spec_type):
         raise PluginError(f"it is a {type(spec).__name__}, not a mnistkit.specs.{spec_type.__name__}")

@@ -17,7 +17,7 @@ from typing import Any
 from mnistkit.errors import ConfigError, MnistkitError, PluginError
 from mnistkit.specs import MetricSpec, ModelSpec, OptimizerSpec
 
-KINDS = {"model": ModelSpec, "optimizer": OptimizerSpec, "metric": MetricSpec}
+KINDS: dict[str, type[ModelSpec | OptimizerSpec | MetricSpec]] = {"model": ModelSpec, "optimizer": OptimizerSpec, "metric": MetricSpec}
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ class Registry:
         return _lookup("metric", self.metrics, name)
 
     def table(self, kind: str) -> dict[str, Any]:
-        return {"model": self.models, "optimizer": self.optimizers, "metric": self.metrics}[kind]
+        tables: dict[str, dict[str, Any]] = {"model": self.models, "optimizer": self.optimizers, "metric": self.metrics}
+        return tables[kind]
 
     def info(self, plugin: str) -> PluginInfo | None:
         return next((p for p in self.plugins if p.name == plugin), None)

@@ -86,7 +86,7 @@ def _caption(label: int, predicted: int) -> str:
     return f"{predicted} ✗ (true {label})"
 
 
-def _cells(images: np.ndarray, labels: Sequence[int], predicted: Sequence[int]) -> list[_Cell]:
+def _cells(images: np.ndarray, labels: Sequence[int] | np.ndarray, predicted: Sequence[int] | np.ndarray) -> list[_Cell]:
     images = np.asarray(images)
     labels = [int(x) for x in np.asarray(labels).reshape(-1)]
     predicted = [int(x) for x in np.asarray(predicted).reshape(-1)]
@@ -108,7 +108,7 @@ def _rows(cells: list[_Cell], columns: int) -> list[list[_Cell]]:
 
 
 def prediction_grid_text(
-    images: np.ndarray, labels: Sequence[int], predicted: Sequence[int], columns: int = 5
+    images: np.ndarray, labels: Sequence[int] | np.ndarray, predicted: Sequence[int] | np.ndarray, columns: int = 5
 ) -> str:
     """The digits in a grid, each captioned with the model's guess, as plain text.
 
@@ -130,7 +130,7 @@ def prediction_grid_text(
 
 
 def prediction_grid(
-    images: np.ndarray, labels: Sequence[int], predicted: Sequence[int], columns: int = 5
+    images: np.ndarray, labels: Sequence[int] | np.ndarray, predicted: Sequence[int] | np.ndarray, columns: int = 5
 ) -> RenderableType:
     """The same grid as ``prediction_grid_text`` as a rich renderable.
 

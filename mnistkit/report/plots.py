@@ -14,7 +14,7 @@ import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -30,7 +30,7 @@ WRONG_COLOUR = "tab:red"
 MAX_DIGITS = 25
 
 
-def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+def _figure(width: float, height: float, layout: Literal["constrained", "compressed", "tight"] | None = "constrained") -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -96,7 +96,7 @@ def plot_curves(history: Sequence[dict[str, Any]], path: Path) -> None:
 
 
 def plot_predictions(
-    images: np.ndarray, labels: Sequence[int], predicted: Sequence[int], path: Path
+    images: np.ndarray, labels: Sequence[int] | np.ndarray, predicted: Sequence[int] | np.ndarray, path: Path
 ) -> None:
     """Save a PNG grid (5 wide) of up to the first 25 digits to ``path``.
 

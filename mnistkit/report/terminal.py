@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Self, TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeRemainingColumn
 
 from mnistkit.engine import events as ev
 
@@ -34,8 +34,8 @@ class ConsoleView:
             console=console,
             transient=True,
         )
-        self.task = None
-        self.compiling = None  # the spinner from the start until the train step has compiled
+        self.task: TaskID | None = None
+        self.compiling: TaskID | None = None  # the spinner from the start until the train step has compiled
         self.train: dict[str, float] = {}
         self.last_predictions: ev.Predictions | None = None
         self.last_reports: dict[str, ev.Report] = {}

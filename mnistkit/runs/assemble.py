@@ -151,7 +151,8 @@ class Run:
             self.outcome = Outcome(status, EXIT_INTERRUPTED, f"Stopped at once. {self.kept()}", self.resume_command())
             raise
         except PluginError as exc:
-            epoch = f" in epoch {last.epoch}" if getattr(last, "epoch", None) else ""
+            last_epoch = getattr(last, "epoch", None)
+            epoch = f" in epoch {last_epoch}" if last_epoch else ""
             self.outcome = Outcome(status, EXIT_USAGE, f"{exc}{epoch}; training stopped and {self._after_fault()}",
                                    self.resume_command())
             raise PluginError(self.outcome.message) from exc

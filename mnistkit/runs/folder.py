@@ -173,7 +173,7 @@ class RunRecorder:
         else:
             self.close("failed")
 
-    def create(self, made: list[Path] = ()) -> None:
+    def create(self, made: list[Path] | tuple[Path, ...] = ()) -> None:
         """Make the folder (and missing parents) and write ``config.json``.
 
         Checks that the folder can be created and written before writing

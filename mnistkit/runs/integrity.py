@@ -137,7 +137,7 @@ def _file_sha256(path: Path) -> str:
 
 def reason(err: BaseException) -> str:
     """The most telling line of an error orbax may have wrapped several times."""
-    seen = err
+    seen: BaseException | None = err
     while seen is not None:
         if isinstance(seen, OSError) and seen.strerror:
             return f"{seen.strerror}" + (f": {seen.filename}" if seen.filename else "")

@@ -7,7 +7,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Self
+from types import FrameType
+from typing import Any, Self
 
 
 class StopRequest:
@@ -30,7 +31,7 @@ class StopRequest:
         self._on_first = on_first
         self._on_second = on_second
         self._exit_at_once = exit_at_once
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Callable[[int, FrameType | None], Any] | int | signal.Handlers | None] = {}
 
     def requested(self) -> bool:
         return self._event.is_set()
@@ -38,7 +39,7 @@ class StopRequest:
     def request(self) -> None:
         self._event.set()
 
-    def _handle(self, signum, frame) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self._event.is_set():
             if not self._exit_at_once:
                 raise KeyboardInterrupt

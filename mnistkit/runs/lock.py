@@ -31,7 +31,7 @@ class RunLock:
         self.path = self.run_dir / LOCK_FILE
         self._fd: int | None = None
 
-    def acquire(self) -> RunLock:
+    def acquire(self) -> Self:
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows

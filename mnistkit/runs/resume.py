@@ -147,8 +147,8 @@ def load_run_data(meta: Mapping[str, Any], config: RunConfig, notify: Notify = l
     """The data a checkpoint was trained on, loaded again; ``DataError`` if it is gone or has changed."""
     from mnistkit.data import load_mnist
 
-    recorded = meta.get("data") or {}
-    source = recorded.get("source") if recorded.get("source") in ("idx", "mnist", "sample") else config.data
+    recorded: Mapping[str, Any] = meta.get("data") or {}
+    source = recorded["source"] if recorded.get("source") in ("idx", "mnist", "sample") else config.data
     described = recorded.get("description", f"{source} data")
     try:
         data = load_mnist(source, config.data_dir if source in ("idx", "auto") else None, notify=notify)

@@ -143,6 +143,7 @@ def read_grey(path: Path) -> np.ndarray:
 
     from PIL import Image, UnidentifiedImageError
 
+    image: Image.Image  # the opened file, or the drawing put on white
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -104,5 +104,5 @@ def check_metric_is_deterministic(target: Target) -> None:
         b = np.asarray(_per_example(target, logits, labels))
         require(np.array_equal(a, b, equal_nan=True), target, "per_example gives different values for the same input")
     if spec.on_evaluation is not None:
-        a, b = _report(target, logits, labels), _report(target, logits, labels)
-        require((a and dict(a.values)) == (b and dict(b.values)), target, "on_evaluation gives different values for the same input")
+        first, second = _report(target, logits, labels), _report(target, logits, labels)
+        require((first and dict(first.values)) == (second and dict(second.values)), target, "on_evaluation gives different values for the same input")

@@ -17,6 +17,8 @@ import threading
 import time
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
+from typing import cast
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -28,7 +30,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from mnistkit.curriculum import loader as lessons
 from mnistkit.curriculum import progress as learner
 from mnistkit.curriculum.progress import CURRENT, DONE
-from mnistkit.curriculum.stages import lesson_config
+from mnistkit.curriculum.stages import StageContext, lesson_config
 from mnistkit.engine import events as ev
 from mnistkit.errors import MnistkitError
 from mnistkit.runs.config import RunConfig, settle
@@ -91,7 +93,7 @@ class MnistkitApp(App[None]):
         self.lesson_id: str | None = None
         self._run_id = 0
         self._stop = threading.Event()
-        self._stages = None
+        self._stages: StageContext | None = None
         self.theme = DARK
 
     def get_default_screen(self) -> Screen:
@@ -100,7 +102,7 @@ class MnistkitApp(App[None]):
     @property
     def main(self) -> MainScreen:
         """The main screen, at the bottom of the stack whatever is shown above it."""
-        return self.screen_stack[0]
+        return cast(MainScreen, self.screen_stack[0])  # get_default_screen puts it there
 
     def on_mount(self) -> None:
         if not self.is_headless:
@@ -140,7 +142,9 @@ class MnistkitApp(App[None]):
         # Marking "done" again keeps it done and records it as the last one opened.
         self.progress.mark(lesson_id, DONE if self.progress.status(lesson_id) == DONE else CURRENT)
         if previous and previous != lesson_id:
-            self.main.mark_lesson(self.curriculum.get(previous), self.progress.status(previous))
+            opened = self.curriculum.get(previous)
+            assert opened is not None  # lesson_id only ever names a lesson of the curriculum
+            self.main.mark_lesson(opened, self.progress.status(previous))
         self.main.show_lesson(lesson, self.progress.status(lesson_id), self.curriculum.position(lesson))
 
     def action_next_lesson(self) -> None:
@@ -216,7 +220,7 @@ class MnistkitApp(App[None]):
 
         config = self._config_for(lesson)
         if self._stages is None or self._stages.config != config:
-            self._stages = stages.StageContext(config=config, registry=self.registry, runs_dir=self.runs_dir)
+            self._stages = stages.StageContext(config=config, registry=self.registry, runs_dir=Path(self.runs_dir) if self.runs_dir is not None else None)
         ctx, name = self._stages, lesson.stage
         self._start(f"stage {name} of {lesson.title!r}",
                     lambda emit, should_stop: run_stage_into(ctx, name, emit, should_stop), stage=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,12 +18,28 @@ from mnistkit.tui.widgets.lesson_view import LessonView
 from mnistkit.tui.widgets.run_pane import RunPane
 from mnistkit.tui.widgets.sidebar import LessonTree
 
+if TYPE_CHECKING:
+    from mnistkit.curriculum.loader import Curriculum
+    from mnistkit.curriculum.progress import Progress
+
+
+class _LessonApp(Protocol):
+    """What the screen uses of ``MnistkitApp`` (described here, as that module imports this one)."""
+
+    curriculum: Curriculum
+    progress: Progress
+    lesson_id: str | None
+
+    def resume(self) -> None: ...
+
+    def open_lesson(self, lesson_id: str) -> None: ...
+
 
 class LessonCommands(Provider):
     """Command-palette entries that open each lesson by title."""
 
     def _entries(self):
-        app = self.app
+        app = cast(_LessonApp, self.app)  # Textual types it as App[Any]; this provider is only used by MnistkitApp
         for lesson in app.curriculum.ordered():
             where = f"plugin {lesson.plugin}" if lesson.plugin else "curriculum"
             yield f"Open lesson: {lesson.title}", partial(app.open_lesson, lesson.id), f"{where}, about {lesson.minutes} min"
@@ -71,14 +88,14 @@ class MainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        app = self.app
+        app = cast(_LessonApp, self.app)  # Textual types it as App[Any]; this screen is only shown by MnistkitApp
         self.query_one(LessonTree).show(app.curriculum, app.progress, app.lesson_id)
         app.resume()
 
     @on(Tree.NodeSelected, "#sidebar")
     def _open_selected(self, event: Tree.NodeSelected) -> None:
         if event.node.data is not None:
-            self.app.open_lesson(event.node.data)
+            cast(_LessonApp, self.app).open_lesson(event.node.data)
 
     @property
     def running(self) -> bool:

@@ -158,6 +158,7 @@ class SetupScreen(Screen[RunConfig | None]):
     @on(Select.Changed, "#model, #optimizer")
     def _plugin_changed(self, event: Select.Changed) -> None:
         kind = event.select.id
+        assert kind is not None  # the handler listens to #model and #optimizer only
         if self._chosen.get(kind) == event.value:
             return  # the Select announcing its first value
         self._use_plugin(kind)
@@ -186,20 +187,21 @@ class SetupScreen(Screen[RunConfig | None]):
 
     def _show_lesson(self, kind: str, name: str | None = None) -> None:
         table = {"model": self.registry.models, "optimizer": self.registry.optimizers, "metric": self.registry.metrics}[kind]
-        if name is None:
-            name = self.query_one(f"#{kind}", Select).value
-        spec = table.get(name)
+        chosen = name if name is not None else self.query_one(f"#{kind}", Select).value
+        spec = table.get(chosen)
         body = self.query_one("#setup-lesson-body", Markdown)
         if spec is None:
             body.update("")
             return
-        lesson = self.curriculum.for_spec(self.registry, kind, name)
-        heading = f"*{kind} `{name}`: {spec.description}*\n\n"
+        assert isinstance(chosen, str)  # it names a spec, so it is not Select.NULL
+        lesson = self.curriculum.for_spec(self.registry, kind, chosen)
+        heading = f"*{kind} `{chosen}`: {spec.description}*\n\n"
         body.update(heading + (lesson.body if lesson else f"No lesson found for `{spec.lesson}`."))
 
     @on(Input.Changed)
     def _validate(self, event: Input.Changed) -> None:
         if event.validation_result is not None and not event.validation_result.is_valid:
+            assert event.input.id is not None  # every Input on this screen has an id
             label = event.input.id.replace("_", " ")
             self._error(f"{label}: " + "; ".join(event.validation_result.failure_descriptions))
         else:

@@ -58,7 +58,7 @@ class MetricChart(PlotextPlot):
         self.refresh()
 
 
-def _ticks(epochs: int) -> list[int]:
+def _ticks(epochs: int) -> list[float]:
     """Whole epochs on the x axis, at most about six of them."""
     step = max(1, -(-epochs // 6))
     return list(range(0, epochs + 1, step))
