@@ -290,3 +290,46 @@ def test_importing_lessons_stays_cheap():
 def test_an_answer_spanning_lines_is_hidden_whole():
     body = "## Check yourself\n\n1. Why? *(Because\n   of this.)*\n2. And? *(So.)*\n"
     assert hide_answers(body, "*(?)*") == "## Check yourself\n\n1. Why? *(?)*\n2. And? *(?)*\n"
+
+
+def front_matter(*lines: str) -> str:
+    return "---\n" + "\n".join(lines) + "\n---\n\nBody.\n"
+
+
+def test_the_front_matter_is_read_as_yaml(tmp_path):
+    lesson = parse_lesson(front_matter('id: a', 'title: "A \\"quoted\\" word"  # not part of it', 'order: 3',
+                                       'minutes: 2', 'prerequisites:', '  - data', '  - "model"', 'stage: ~'),
+                          tmp_path / "a.md")
+    assert (lesson.title, lesson.prerequisites, lesson.stage) == ('A "quoted" word', ("data", "model"), None)
+    assert parse_lesson(front_matter("id: a", "title: Plain # a comment", "order: 1", "minutes: 1"), "a.md").title == "Plain"
+
+
+def test_order_is_the_integer_yaml_reads():
+    # YAML 1.1, which PyYAML implements, reads a leading zero as octal.
+    assert parse_lesson(front_matter("id: a", "title: T", "order: 010", "minutes: 1"), "a.md").order == 8
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "complaint"),
+    [
+        (("id: a", "title: Don't: stop", "order: 1", "minutes: 1"), 3, "the front matter is not valid YAML (mapping values are not allowed here)"),
+        (("id: a", "title: T", "order: '3'", "minutes: 1"), 4, "order must be a whole number of at least 0, got '3'"),
+        (("id: a", "title: T", "order: true", "minutes: 1"), 4, "order must be a whole number of at least 0, got True"),
+        (("id: a", "title: T", "order: 1.5", "minutes: 1"), 4, "order must be a whole number of at least 0, got 1.5"),
+        (("id: a", "title: 1984", "order: 1", "minutes: 1"), 3, "title must be text, got 1984"),
+        (("id: a", "title:", "order: 1", "minutes: 1"), 3, "title is empty"),
+        (("id: a", "title: T", "order: 1", "minutes: 1", "prerequisites: [data, 3]"), 6, "prerequisite 3 is not a lesson id"),
+    ],
+)
+def test_front_matter_that_yaml_reads_differently_is_refused_in_one_line(lines, line, complaint, tmp_path):
+    with pytest.raises(ConfigError) as error:
+        parse_lesson(front_matter(*lines), tmp_path / "bad.md")
+    assert str(error.value).startswith(f"{tmp_path / 'bad.md'}:{line}: ") and complaint in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_a_heading_inside_a_list_items_code_block_is_not_the_check_yourself_section():
+    body = "1. Write:\n\n   ```text\n   ## Check yourself\n\n   1. Fake? *(no)*\n   ```\n\n## Check yourself\n\n1. Real? *(Yes.)*\n"
+    lesson = parse_lesson("---\nid: a\ntitle: T\norder: 1\nminutes: 1\n---\n" + body, "a.md")
+    assert [q.answer for q in lesson.questions] == ["Yes."]
+    assert "1. Fake? *(no)*" in hide_answers(lesson.body, "*(?)*")

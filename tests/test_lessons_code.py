@@ -125,3 +125,56 @@ def test_core_lesson_code_fits_a_terminal():
         for block in code_blocks(lesson):
             for offset, line in enumerate(block.code.splitlines()):
                 assert len(line) <= 92, f"{lesson.path}:{block.line + offset} is {len(line)} characters wide"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1. First, add:\n\n   ```python\n   total = 1 + 1\n   print(total)  # prints: 3\n   ```\n",
+        "- ```python\n  total = 1 + 1\n  print(total)  # prints: 3\n  ```\n",
+        "  ```python\n  total = 1 + 1\n  print(total)  # prints: 3\n  ```\n",
+        "> ```python\n> total = 1 + 1\n> print(total)  # prints: 3\n> ```\n",
+    ],
+    ids=["list-item", "bullet", "indented", "quote"],
+)
+def test_python_blocks_run_wherever_markdown_draws_them(body, tmp_path):
+    lesson = demo(body, tmp_path)
+    [block] = code_blocks(lesson)
+    assert block.runs and block.code == "total = 1 + 1\nprint(total)  # prints: 3\n"
+    with pytest.raises(LessonCodeFailure, match=r"the comment says the code prints '3', but the block \(line \d+\) printed:\n2"):
+        run_lesson_code(lesson)
+    assert run_lesson_code(demo(body.replace("prints: 3", "prints: 2"), tmp_path)).output == "2\n"
+
+
+def test_a_list_items_block_keeps_its_markdown_line_numbers(tmp_path):
+    lesson = demo("Steps:\n\n1. Divide:\n\n   ```python\n   x = 1\n   y = x / 0\n   ```\n", tmp_path)
+    assert code_blocks(lesson)[0].line == 12
+    with pytest.raises(LessonCodeFailure, match=r"demo\.md:12: the code block raised ZeroDivisionError") as failure:
+        run_lesson_code(lesson)
+    frame = failure.value.__cause__.__traceback__.tb_next
+    assert (frame.tb_frame.f_code.co_filename, frame.tb_lineno) == (str(lesson.path), 13)
+
+
+def test_markers_apply_to_the_block_of_a_list_item(tmp_path):
+    lesson = demo("1. Offline:\n\n   <!-- no-run: needs the network -->\n   ```python\n   raise SystemExit\n   ```\n", tmp_path)
+    assert code_blocks(lesson)[0].skip == "needs the network"
+    assert [r.output for r in run_lesson_code(lesson).blocks] == [None]
+
+
+def test_an_indented_four_spaces_block_is_shown_not_run(tmp_path):
+    lesson = demo("Text.\n\n    raise SystemExit\n", tmp_path)
+    [block] = code_blocks(lesson)
+    assert block.language == "" and not block.runs
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        ("```python3\nprint(1)  # prints: 2\n```\n", r"demo\.md:7: a ```python3 block is drawn as Python but does not run"),
+        ("```pycon\n>>> 1\n1\n```\n", "tag it ```python"),
+        ("1. Step:\n\n   ```python\n   x = 1\n\nOutside the list.\n", r"demo\.md:9: this code block is never closed"),
+    ],
+)
+def test_blocks_drawn_as_python_that_would_not_run_are_refused(body, complaint, tmp_path):
+    with pytest.raises(ConfigError, match=complaint):
+        steps(demo(body, tmp_path))

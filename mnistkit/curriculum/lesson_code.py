@@ -2,9 +2,13 @@
 
 The conventions (``lessons/README.md`` explains them to authors):
 
-- A fenced block tagged ``python`` (or ``py``) runs. Blocks run in document
-  order in one namespace per lesson, so later blocks see what earlier ones
-  defined. Other fences (``bash``, ``text``) are only shown.
+- A fenced block tagged ``python`` (or ``py``) runs, wherever markdown
+  draws it (top level, indented, in a list item or a quote): the blocks are
+  the ones ``mnistkit.curriculum.lessons.find_code_blocks`` finds. Blocks
+  run in document order in one namespace per lesson, so later blocks see
+  what earlier ones defined. Other fences (``bash``, ``text``) are only
+  shown; a fence that is drawn as Python but would not run (``python3``,
+  ``pycon``, ...) is refused.
 - ``<!-- no-run: REASON -->`` on the line right before a block skips it; the
   reason is required and shown in test reports.
 - ``<!-- ci: EPOCHS=1, STEPS=20 -->`` right before a block gives short
@@ -19,8 +23,7 @@ The conventions (``lessons/README.md`` explains them to authors):
   one beside every figure the prose states (a shape, a count, a range), so
   the prose cannot drift from what the code does.
 
-Only the standard library is imported here; the code in lessons imports what
-it needs.
+Nothing heavy is imported here; the code in lessons imports what it needs.
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from mnistkit.curriculum.lessons import Lesson, find_code_blocks
 from mnistkit.errors import ConfigError
-from mnistkit.curriculum.lessons import Lesson
 
 RUNNABLE = ("python", "py")
+DRAWN_AS_PYTHON = ("python3", "py3", "pycon", "ipython", "ipython3", "sage")
+"""Fence tags a highlighter draws as Python but that do not run: refused, so no claim goes unchecked."""
 _MARKER = re.compile(r"<!--[ \t]*(no-run|ci|check)[ \t]*:(.*?)-->", re.DOTALL)
-_FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*([^`\s]*)(.*)")
 _PRINTS = re.compile(r"#[ \t]*prints:[ \t]?(.*)$")
 
 
@@ -95,26 +99,29 @@ def steps(lesson: Lesson) -> list[CodeBlock | Check]:
     """The lesson's code blocks and checks in document order.
 
     Raises ``ConfigError`` (naming the file and line) for an unclosed fence,
-    a marker that is malformed or precedes no code block, and a ``ci``
-    override on a block that does not run.
+    a fence drawn as Python that would not run, a marker that is malformed
+    or precedes no code block, and a ``ci`` override on a block that does
+    not run.
     """
     lines = lesson.body.splitlines()
     first = lesson.body_line
+    blocks = {block.start: block for block in find_code_blocks("\n".join(lines))}
     found: list[CodeBlock | Check] = []
     pending: list[tuple[int, str, str]] = []  # markers waiting for their block
     i = 0
     while i < len(lines):
         number = first + i
         line = lines[i]
-        fence = _FENCE.match(line)  # fences start in the first column
-        if fence:
-            end = _closing_fence(lines, i, fence.group(1))
-            if end is None:
+        if i in blocks:
+            block = blocks[i]
+            if not block.closed:
                 raise _error(lesson, number, "this code block is never closed")
-            language = fence.group(2).lower()
-            found.append(_block(lesson, "\n".join(lines[i + 1 : end]) + "\n", number + 1, language, pending))
+            if block.language in DRAWN_AS_PYTHON:
+                raise _error(lesson, number, f"a ```{block.language} block is drawn as Python but does not run: "
+                             "tag it ```python (it runs in the tests) or ```text (shown only)")
+            found.append(_block(lesson, block.code, first + block.code_start, block.language, pending))
             pending = []
-            i = end + 1
+            i = max(block.end, i + 1)
             continue
         stripped = line.strip()
         markers = list(_MARKER.finditer(line))
@@ -137,16 +144,8 @@ def steps(lesson: Lesson) -> list[CodeBlock | Check]:
 
 
 def code_blocks(lesson: Lesson) -> list[CodeBlock]:
-    """The lesson's fenced code blocks, in order."""
+    """The lesson's code blocks (fenced or indented), in order."""
     return [step for step in steps(lesson) if isinstance(step, CodeBlock)]
-
-
-def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:
-    for j in range(start + 1, len(lines)):
-        stripped = lines[j].strip()
-        if stripped.startswith(fence) and not stripped.lstrip(fence[0]).strip():
-            return j
-    return None
 
 
 def _block(lesson: Lesson, code: str, line: int, language: str, markers: list[tuple[int, str, str]]) -> CodeBlock:
@@ -269,9 +268,10 @@ def _match_prints(block: CodeBlock, output: str, lesson: Lesson) -> None:
         try:
             position = lines.index(text, position) + 1
         except ValueError:
+            printed = f"printed:\n{output}" if output else "printed nothing"
             raise LessonCodeFailure(
                 f"{lesson.path}:{line}: the comment says the code prints {text!r}, "
-                f"but the block printed:\n{output}"
+                f"but the block (line {block.line}) {printed}"
             ) from None
 
 

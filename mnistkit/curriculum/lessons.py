@@ -17,7 +17,11 @@ with its answer in ``*(...)*``. ``lessons/README.md`` is the guide for lesson
 authors, including the conventions for code blocks that the test suite runs
 (see ``mnistkit.curriculum.lesson_code``).
 
-Importing this module is cheap: the standard library only.
+The front matter is YAML, read with ``yaml.safe_load``; the body is
+CommonMark, and ``find_code_blocks`` is the one place that says where its
+code blocks are (markdown-it-py, the parser the terminal and the TUI draw
+with). Importing this module is cheap: the standard library, PyYAML and
+markdown-it-py, no JAX.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
 
 from mnistkit.errors import ConfigError
 
@@ -36,8 +43,6 @@ PLUGIN_PREFIX = "plugin-"
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*", re.ASCII)
 _STAGE = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
-_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
-_KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(.*)", re.ASCII)
 _QUESTION = re.compile(r"(\d{1,3})[.)][ \t]+(.*)", re.ASCII)
 _ANSWER = re.compile(r"\*\((.*)\)\*[ \t]*$", re.DOTALL)
 _CHECK_HEADING = re.compile(r"##[ \t]+check yourself[ \t]*#*[ \t]*$", re.IGNORECASE)
@@ -103,53 +108,63 @@ def parse_lesson(text: str, path: Path | str) -> Lesson:
 
 
 def _front_matter(lines: list[str], path: Path) -> dict[str, Any]:
+    text = "\n".join(lines)
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)  # the same document, for line numbers
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise _yaml_error(path, exc) from None
     meta: dict[str, Any] = {}
-    for number, line in enumerate(lines, start=2):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _KEY_VALUE.fullmatch(line.strip())
-        if not match:
-            raise _error(path, number, f"expected `key: value` in the front matter, got {line.strip()!r}")
-        key, raw = match.group(1), _unquote(match.group(2).strip())
+    if node is not None and not isinstance(node, yaml.MappingNode):
+        got = lines[node.start_mark.line].strip()
+        raise _error(path, node.start_mark.line + 2, f"expected `key: value` in the front matter, got {got!r}")
+    for key_node, _ in node.value if node is not None else ():
+        number = key_node.start_mark.line + 2
+        key = key_node.value
         if key not in FRONT_MATTER_KEYS:
             raise _error(path, number, f"unknown front-matter key {key!r}; known keys: {', '.join(FRONT_MATTER_KEYS)}")
         if key in meta:
             raise _error(path, number, f"front-matter key {key!r} is given twice")
-        meta[key] = _value(key, raw, path, number)
+        meta[key] = _value(key, data[key], path, number)
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     if missing:
         raise _error(path, 1, f"the front matter lacks {', '.join(missing)}")
     return meta
 
 
-def _value(key: str, raw: str, path: Path, number: int) -> Any:
+def _yaml_error(path: Path, exc: Exception) -> ConfigError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    hint = "put a value that holds `: ` or ` #`, or starts with a quote, in quotes"
+    return _error(path, mark.line + 2 if mark else 1, f"the front matter is not valid YAML ({problem}); {hint}")
+
+
+def _value(key: str, value: Any, path: Path, number: int) -> Any:
     if key in ("order", "minutes"):
-        if not _NUMBER.fullmatch(raw) or (key == "minutes" and int(raw) < 1):
-            least = "1" if key == "minutes" else "0"
-            raise _error(path, number, f"{key} must be a whole number of at least {least}, got {raw!r}")
-        return int(raw)
+        least = 1 if key == "minutes" else 0
+        if type(value) is not int or value < least:  # not bool, which is an int to Python
+            raise _error(path, number, f"{key} must be a whole number of at least {least}, got {value!r}")
+        return value
     if key == "prerequisites":
-        if not (raw.startswith("[") and raw.endswith("]")):
-            raise _error(path, number, f"prerequisites must be a list like [data, model], got {raw!r}")
-        items = tuple(_unquote(item.strip()) for item in raw[1:-1].split(",") if item.strip())
-        for item in items:
-            if not _ID.fullmatch(item):
+        if not isinstance(value, list):
+            raise _error(path, number, f"prerequisites must be a list like [data, model], got {value!r}")
+        for item in value:
+            if not (isinstance(item, str) and _ID.fullmatch(item)):
                 raise _error(path, number, f"prerequisite {item!r} is not a lesson id (lowercase letters, digits, - and _)")
-        return items
-    if key in ("stage", "plugin") and raw.lower() in ("", "none", "null", "~"):
+        return tuple(value)
+    if key in ("stage", "plugin") and (value is None or (isinstance(value, str) and value.lower() == "none")):
         return None
-    if key == "id" and not _ID.fullmatch(raw):
-        raise _error(path, number, f"id must be lowercase letters, digits, - and _, got {raw!r}")
-    if key == "stage" and not _STAGE.fullmatch(raw):
-        raise _error(path, number, f"stage must be a stage name such as `data` or `train_step`, got {raw!r}")
-    if key == "title" and not raw:
-        raise _error(path, number, "title is empty")
-    return raw
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
+    if key == "title":
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise _error(path, number, "title is empty")
+        if not isinstance(value, str):
+            raise _error(path, number, f"title must be text, got {value!r}: put it in quotes")
+    if key == "id" and not (isinstance(value, str) and _ID.fullmatch(value)):
+        raise _error(path, number, f"id must be lowercase letters, digits, - and _, got {value!r}")
+    if key == "stage" and not (isinstance(value, str) and _STAGE.fullmatch(value)):
+        raise _error(path, number, f"stage must be a stage name such as `data` or `train_step`, got {value!r}")
+    if key == "plugin" and not isinstance(value, str):
+        raise _error(path, number, f"plugin must be a plugin's name, got {value!r}")
     return value
 
 
@@ -185,22 +200,51 @@ def parse_questions(lines: list[str], path: Path | str, first_line: int = 1) -> 
     return tuple(parsed)
 
 
+@dataclass(frozen=True)
+class MarkdownCode:
+    """A code block as CommonMark draws it, wherever it is (top level, list item, quote).
+
+    ``start`` and ``end`` are the indexes of its first and past its last line
+    in the text given to ``find_code_blocks`` (fences included); ``code`` is
+    what is shown, its container's indentation removed, and starts at line
+    ``code_start``. ``language`` is the first word of a fence's info string,
+    lowercased ("" for an indented block); ``closed`` is False for a fence
+    that runs to the end of its container.
+    """
+
+    start: int
+    end: int
+    code_start: int
+    language: str
+    code: str
+    closed: bool = True
+
+
+_MARKDOWN = MarkdownIt("commonmark")
+
+
+def find_code_blocks(text: str) -> list[MarkdownCode]:
+    """The code blocks of a markdown text, in order: the one home for "where is the code"."""
+    found = []
+    for token in _MARKDOWN.parse(text if text.endswith("\n") else text + "\n"):  # every code line ends in \n
+        if token.map is None or token.type not in ("fence", "code_block"):
+            continue
+        start, end = token.map
+        if token.type == "code_block":
+            found.append(MarkdownCode(start, end, start, "", token.content))
+            continue
+        closed = token.content.count("\n") == end - start - 2  # else the fence ran out without closing
+        language = token.info.split()[0].lower() if token.info.split() else ""
+        found.append(MarkdownCode(start, end, start + 1, language, token.content, closed))
+    return found
+
+
 def _outside_code(lines: list[str], first_line: int = 1):
-    """Yield ``(line number, line, inside a fenced code block)`` for each line."""
-    fence = ""
-    for number, line in enumerate(lines, start=first_line):
-        stripped = line.strip()
-        if fence:
-            if stripped.startswith(fence) and not stripped[len(fence):].strip(fence[0]).strip():
-                fence = ""
-            yield number, line, True
-            continue
-        match = re.match(r"(`{3,}|~{3,})", stripped)
-        if match and not line.startswith("    "):
-            fence = match.group(1)
-            yield number, line, True
-            continue
-        yield number, line, False
+    """Yield ``(line number, line, inside a code block)`` for each line."""
+    inside = {i for block in find_code_blocks("\n".join(line.rstrip("\r\n") for line in lines))
+              for i in range(block.start, block.end)}
+    for index, line in enumerate(lines):
+        yield first_line + index, line, index in inside
 
 
 def hide_answers(body: str, placeholder: str = "*(answer hidden)*") -> str:
