@@ -264,3 +264,40 @@ def test_expected_failures_take_the_name_the_test_id_ends_with(tmp_path):
     assert checks["metric:shy:is_deterministic"].expected_failure == "short name"
     assert checks["metric:shy:lesson"].expected_failure == "long name"
     assert "metric:shy:expected_failures_name_checks" not in checks
+
+
+CLAIMS = """
+from mnistkit.hookspecs import hookimpl
+from mnistkit.specs import MetricReport, MetricSpec
+
+
+@hookimpl
+def register_metrics(register):
+    register(MetricSpec("half", "lesson.md", "Says a half.", on_evaluation=lambda outputs: MetricReport({"half": 0.5})))
+"""
+
+
+def lesson_check(tmp_path: Path, code: str):
+    """The lesson check of a one-metric plugin whose lesson ends with one Python block (at line 14)."""
+    (tmp_path / "lesson.md").write_text(LESSON + f"\n```python\n{code}```\n")
+    (tmp_path / "claims.py").write_text(textwrap.dedent(CLAIMS))
+    return {check.id: check for check in checks_for(str(tmp_path / "claims.py"))}["metric:half:lesson"]
+
+
+def test_a_plugin_lessons_wrong_prints_comment_fails_its_lesson_check(tmp_path):
+    message = outcome(lesson_check(tmp_path, "print(1 + 1)  # prints: 3\n"))
+    assert message is not None and message.startswith("metric 'half' of plugin 'claims': its lesson's code"), message
+    assert f"{tmp_path / 'lesson.md'}:14: the comment says the code prints '3'" in message, message
+    assert "the block (line 14) printed:\n2" in message, message
+
+
+def test_a_plugin_lessons_code_runs_in_a_scratch_folder_and_passes_when_right(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = "import pathlib\npathlib.Path('figure.txt').write_text('x')\nprint(1 + 1)  # prints: 2\n"
+    assert outcome(lesson_check(tmp_path, code)) is None
+    assert not (tmp_path / "figure.txt").exists()
+
+
+def test_a_plugin_lessons_raising_block_fails_naming_the_line(tmp_path):
+    message = outcome(lesson_check(tmp_path, "import nonexistent_module_for_the_test\n"))
+    assert message is not None and f"{tmp_path / 'lesson.md'}:14: the code block raised ModuleNotFoundError" in message, message

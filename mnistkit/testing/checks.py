@@ -10,6 +10,9 @@ the checks every plugin and every lesson get.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import tempfile
 from collections.abc import Callable
 
 from mnistkit.specs import MetricSpec
@@ -42,19 +45,44 @@ __all__ = ["CHECKS", "Target", "applies"]
 
 
 def check_lesson(target: Target) -> None:
-    """The lesson file exists and parses as a lesson (front matter, a title) with a body."""
-    from mnistkit.errors import MnistkitError
+    """The lesson file exists and parses as a lesson (front matter, a title) with a body, and its code runs.
+
+    Its Python blocks and checks run as the test suite runs the builtin
+    lessons (``mnistkit.curriculum.lesson_code.run_lesson_code`` with the
+    ``ci`` markers' short settings, in a temporary working directory): each
+    block must run and print what its ``# prints:`` comments say.
+    """
+    from mnistkit.curriculum.lesson_code import LessonCodeFailure
     from mnistkit.curriculum.lessons import parse_lesson
+    from mnistkit.errors import MnistkitError
 
     path = target.lesson
-    require(path is not None and path.is_file(), target, f"its lesson {target.spec.lesson!r} does not exist")
+    if path is None or not path.is_file():
+        fail(target, f"its lesson {target.spec.lesson!r} does not exist")
+    text = path.read_text(encoding="utf-8")
     try:
-        lesson = parse_lesson(path.read_text(encoding="utf-8"), path)
+        lesson = parse_lesson(text, path)
     except MnistkitError as exc:
         fail(target, f"its lesson does not parse: {exc}")
     require(bool(lesson.title.strip()), target, f"its lesson {path} has no title")
     body = "\n".join(line for line in lesson.body.splitlines() if not line.startswith("# "))
     require(len(body.split()) >= 20, target, f"its lesson {path} has (almost) no body: write at least a paragraph")
+    try:
+        _run_lesson_code(target.plugin, str(path), text)
+    except MnistkitError as exc:
+        fail(target, f"its lesson's code blocks are malformed: {exc}")
+    except LessonCodeFailure as exc:
+        fail(target, f"its lesson's code does not do what the lesson says: {exc}")
+
+
+@functools.lru_cache(maxsize=64)
+def _run_lesson_code(plugin: str, path: str, text: str) -> None:
+    """Run a plugin's lesson code once per process and text (several specs share a lesson); a failure raises again."""
+    from mnistkit.curriculum.lesson_code import run_lesson_code
+    from mnistkit.curriculum.lessons import parse_lesson
+
+    with tempfile.TemporaryDirectory(prefix="mnistkit-lesson-") as folder, contextlib.chdir(folder):
+        run_lesson_code(parse_lesson(text, path), short=True)
 
 
 def check_plugin_loads_cleanly(target: Target) -> None:
