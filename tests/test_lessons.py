@@ -1,6 +1,7 @@
 """The curriculum's files parse, hang together, and keep each user's progress."""
 
 import functools
+import itertools
 import json
 import re
 
@@ -9,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mnistkit.curriculum import stages
-from mnistkit.errors import ConfigError
 from mnistkit.curriculum.lessons import hide_answers, lessons_dir, load_curriculum, load_lessons, parse_lesson
 from mnistkit.curriculum.loader import load, load_plugin_lessons
 from mnistkit.curriculum.progress import ProgressStore
+from mnistkit.errors import ConfigError
 
 
 @functools.cache
@@ -89,7 +90,7 @@ def test_prerequisites_name_earlier_lessons():
 
 def test_each_core_lesson_builds_on_the_one_before():
     core = load_curriculum()
-    for before, lesson in zip(core, core[1:]):
+    for before, lesson in itertools.pairwise(core):
         assert lesson.prerequisites == (before.id,), lesson.id
 
 
@@ -117,7 +118,7 @@ def test_every_lesson_asks_two_or_three_questions_with_answers():
 def test_core_lessons_have_the_sections_the_issue_asks_for():
     for lesson in load_curriculum():
         what_goes_wrong = r"^## (What goes wrong|What else breaks|Reading the|About the original|The original's)"
-        assert re.search(what_goes_wrong, lesson.body, re.M), lesson.id
+        assert re.search(what_goes_wrong, lesson.body, re.MULTILINE), lesson.id
         assert "## Try next" in lesson.body or "## Where to go from here" in lesson.body, lesson.id
         assert 60 <= len(lesson.body.splitlines()) <= 260, lesson.id
 
@@ -304,9 +305,12 @@ def test_the_front_matter_is_read_as_yaml(tmp_path):
     assert parse_lesson(front_matter("id: a", "title: Plain # a comment", "order: 1", "minutes: 1"), "a.md").title == "Plain"
 
 
-def test_order_is_the_integer_yaml_reads():
-    # YAML 1.1, which PyYAML implements, reads a leading zero as octal.
-    assert parse_lesson(front_matter("id: a", "title: T", "order: 010", "minutes: 1"), "a.md").order == 8
+@pytest.mark.parametrize("text", ["010", "0x1A", "0o7", "1_000"])
+def test_an_order_that_yaml_readers_disagree_on_is_refused(text):
+    # PyYAML (YAML 1.1) reads 010 as octal 8, GitHub's renderer (YAML 1.2) as 10: neither guess is safe.
+    with pytest.raises(ConfigError, match=f"a.md:4: write order as a plain decimal number, got '{text}'"):
+        parse_lesson(front_matter("id: a", "title: T", f"order: {text}", "minutes: 1"), "a.md")
+    assert parse_lesson(front_matter("id: a", "title: T", "order: 10", "minutes: 1"), "a.md").order == 10
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 import pytest
 
-from mnistkit.errors import ConfigError
 from mnistkit.curriculum.lesson_code import Check, LessonCodeFailure, code_blocks, run_lesson_code, steps
 from mnistkit.curriculum.lessons import lessons_dir, load_curriculum, load_lessons, parse_lesson
+from mnistkit.errors import ConfigError
 
 HEAD = "---\nid: demo\ntitle: Demo\norder: 1\nminutes: 1\n---\n"
 

@@ -14,7 +14,6 @@ import pytest
 from mnistkit.host.loading import load_registry
 from mnistkit.testing import check_plugin, checks_for, parametrize_with_checks
 
-
 BUILTIN = sorted(ep.name for ep in importlib.metadata.entry_points(group="mnistkit")
                  if ep.dist and ep.dist.metadata["Name"] == "mnistkit")
 
@@ -119,7 +118,7 @@ def test_check_plugin_lists_every_unexpected_failure(plugin_file):
 
 
 def test_an_unknown_plugin_fails_its_load_check():
-    [loads, registers] = checks_for("no-such-plugin")
+    [loads, _registers] = checks_for("no-such-plugin")
     assert "is not installed or given" in failure(loads)
 
 

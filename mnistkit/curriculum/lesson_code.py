@@ -239,7 +239,7 @@ def _run_block(lesson: Lesson, block: CodeBlock, namespace: dict[str, Any], shor
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
-            exec(compile(tree, str(lesson.path), "exec", dont_inherit=True), namespace)
+            exec(compile(tree, str(lesson.path), "exec", dont_inherit=True), namespace)  # noqa: S102 - running the lesson is the point
     except Exception as err:
         printed = buffer.getvalue()
         tail = f"\nIt printed:\n{printed}" if printed else ""

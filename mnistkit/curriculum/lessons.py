@@ -118,18 +118,24 @@ def _front_matter(lines: list[str], path: Path) -> dict[str, Any]:
     if node is not None and not isinstance(node, yaml.MappingNode):
         got = lines[node.start_mark.line].strip()
         raise _error(path, node.start_mark.line + 2, f"expected `key: value` in the front matter, got {got!r}")
-    for key_node, _ in node.value if node is not None else ():
+    for key_node, value_node in node.value if node is not None else ():
         number = key_node.start_mark.line + 2
         key = key_node.value
         if key not in FRONT_MATTER_KEYS:
             raise _error(path, number, f"unknown front-matter key {key!r}; known keys: {', '.join(FRONT_MATTER_KEYS)}")
         if key in meta:
             raise _error(path, number, f"front-matter key {key!r} is given twice")
+        if key in ("order", "minutes") and isinstance(value_node, yaml.ScalarNode) and _NOT_DECIMAL.fullmatch(value_node.value):
+            raise _error(path, number, f"write {key} as a plain decimal number, got {value_node.value!r} "
+                                       "(YAML readers disagree on leading zeros: 010 is 8 to some, 10 to others)")
         meta[key] = _value(key, data[key], path, number)
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     if missing:
         raise _error(path, 1, f"the front matter lacks {', '.join(missing)}")
     return meta
+
+
+_NOT_DECIMAL = re.compile(r"[+-]?0[0-9_]+|[+-]?0[xXoObB].*|.*_.*")
 
 
 def _yaml_error(path: Path, exc: Exception) -> ConfigError:
