@@ -8,9 +8,13 @@ standard library at import; rich comes with the first command.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mnistkit.cli import common
+from mnistkit.curriculum.export import FORMATS, Format, as_format
+from mnistkit.errors import ConfigError, OutputError
 from mnistkit.runs.config import DEFAULTS, LESSON_EPOCHS, MAX_SEED
 
 if TYPE_CHECKING:
@@ -57,6 +61,19 @@ def add_to(commands) -> None:
                                                  "or MNISTKIT_RUNS_DIR)")
     common.add_plugin_options(run)
     run.set_defaults(handler=cmd_lesson_run)
+    export = actions.add_parser("export", help="write a lesson as a Jupyter notebook or a Python script",
+                                description="Write the lesson as a notebook (.ipynb) or a script of `# %%` cells (.py): "
+                                            "the prose as markdown, each Python block as a code cell, in order.")
+    export.add_argument("id", help="lesson id (see `mnistkit lessons`)")
+    export.add_argument("--format", choices=FORMATS, default=None,
+                        help="ipynb or py (default: from the --out suffix, else ipynb)")
+    export.add_argument("--out", default=None, help="file or existing folder to write (default: ./ID.ipynb or ./ID.py); "
+                                                    "- prints to stdout")
+    export.add_argument("--short", action="store_true",
+                        help="use the short training settings the test suite uses (runs in seconds)")
+    export.add_argument("--force", action="store_true", help="replace the file if it exists")
+    common.add_plugin_options(export)
+    export.set_defaults(handler=cmd_lesson_export)
     reset = actions.add_parser("reset", help="mark a lesson not started and forget its stage's saved results")
     reset.add_argument("id", help="lesson id (see `mnistkit lessons`)")
     common.add_plugin_options(reset)
@@ -109,6 +126,59 @@ def cmd_lesson_run(args: argparse.Namespace) -> int:
     lesson = curriculum.lesson(args.id)
     config = curriculum.config_for(lesson_config(**options), lesson, registry, chosen)
     return run_lesson(common.console(), curriculum, lesson, ProgressStore(), config, registry, args.out)
+
+
+def cmd_lesson_export(args: argparse.Namespace) -> int:
+    from mnistkit import __version__
+    from mnistkit.curriculum.export import export_lesson
+
+    _, curriculum = _curriculum(args)
+    lesson = curriculum.lesson(args.id)
+    fmt, out = export_target(lesson.id, args.format, args.out, args.force)
+    text = export_lesson(lesson, fmt, short=args.short, version=__version__)
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    from mnistkit.atomic import write_atomic
+
+    try:
+        write_atomic(out, text.encode())
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}; choose another --out") from exc
+    opener = "jupyter lab" if fmt == "ipynb" else "python"
+    common.console().print(f"Wrote {escape_path(out)}. Run it with: [bold]{opener} {escape_path(out)}[/]", soft_wrap=True)
+    return 0
+
+
+def export_target(lesson_id: str, fmt: str | None, out: str | None, force: bool) -> tuple[Format, Path | None]:
+    """The format and the file an export writes (None: stdout), checked before anything is built.
+
+    Raises ``ConfigError`` for a suffix that contradicts ``--format``, a
+    missing folder, or a file that exists without ``force``.
+    """
+    given = as_format(fmt)
+    if out == "-":
+        return given or "ipynb", None
+    path = Path(out or ".")
+    suffix = None if path.is_dir() else as_format(path.suffix.lstrip("."))
+    if suffix and given and suffix != given:
+        raise ConfigError(f"--out {out} ends in .{suffix} but --format is {given}; make them agree")
+    chosen: Format = given or suffix or "ipynb"
+    if path.is_dir():
+        path = path / f"{lesson_id}.{chosen}"
+    elif suffix is None:
+        path = path.with_name(f"{path.name}.{chosen}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"the folder {path.parent} does not exist; create it or choose another --out")
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists (it may hold your edits); pass --force to replace it, or choose another --out")
+    return chosen, path
+
+
+def escape_path(path: Path) -> str:
+    from rich.markup import escape
+
+    return escape(str(path))
 
 
 def cmd_lesson_reset(args: argparse.Namespace) -> int:

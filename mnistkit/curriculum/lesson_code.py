@@ -44,7 +44,7 @@ from mnistkit.errors import ConfigError
 RUNNABLE = ("python", "py")
 DRAWN_AS_PYTHON = ("python3", "py3", "pycon", "ipython", "ipython3", "sage")
 """Fence tags a highlighter draws as Python but that do not run: refused, so no claim goes unchecked."""
-_MARKER = re.compile(r"<!--[ \t]*(no-run|ci|check)[ \t]*:(.*?)-->", re.DOTALL)
+MARKER = re.compile(r"<!--[ \t]*(no-run|ci|check)[ \t]*:(.*?)-->", re.DOTALL)
 _PRINTS = re.compile(r"#[ \t]*prints:[ \t]?(.*)$")
 
 
@@ -124,7 +124,7 @@ def steps(lesson: Lesson) -> list[CodeBlock | Check]:
             i = max(block.end, i + 1)
             continue
         stripped = line.strip()
-        markers = list(_MARKER.finditer(line))
+        markers = list(MARKER.finditer(line))
         if "<!--" in line and not markers and "-->" not in line and re.search(r"<!--[ \t]*(no-run|ci|check)\b", line):
             raise _error(lesson, number, "a marker comment must open and close on one line: <!-- kind: ... -->")
         for marker in markers:
@@ -133,7 +133,7 @@ def steps(lesson: Lesson) -> list[CodeBlock | Check]:
                 found.append(Check(_expression(lesson, number, value), number))
             else:
                 pending.append((number, kind, value))
-        block_markers_only = (bool(markers) and not _MARKER.sub("", stripped).strip()
+        block_markers_only = (bool(markers) and not MARKER.sub("", stripped).strip()
                               and all(m.group(1) != "check" for m in markers))
         if pending and stripped and not block_markers_only:
             raise _error(lesson, pending[0][0], f"a `{pending[0][1]}` marker must be right before a code block")

@@ -27,6 +27,7 @@ markdown-it-py, no JAX.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,11 +254,12 @@ def _outside_code(lines: list[str], first_line: int = 1):
         yield first_line + index, line, index in inside
 
 
-def hide_answers(body: str, placeholder: str = "*(answer hidden)*") -> str:
+def hide_answers(body: str, placeholder: str | Callable[[str], str] = "*(answer hidden)*") -> str:
     """``body`` with every check-yourself answer replaced by ``placeholder``.
 
     An answer is the ``*(...)*`` that ends a line of the ``## Check yourself``
-    section; it may span lines.
+    section; it may span lines. A callable ``placeholder`` is given the
+    answer's text (without ``*(`` and ``)*``) and returns what replaces it.
     """
     lines = body.splitlines(keepends=True)
     start = end = None
@@ -274,7 +276,10 @@ def hide_answers(body: str, placeholder: str = "*(answer hidden)*") -> str:
         return body
     end = len(lines) if end is None else end
     section = "".join(lines[start:end])
-    hidden = re.sub(r"\*\(.*?\)\*(?=[ \t]*$)", lambda _: placeholder, section, flags=re.DOTALL | re.MULTILINE)
+    def replace(match: re.Match[str]) -> str:
+        return placeholder(match.group(1)) if callable(placeholder) else placeholder
+
+    hidden = re.sub(r"\*\((.*?)\)\*(?=[ \t]*$)", replace, section, flags=re.DOTALL | re.MULTILINE)
     return "".join(lines[:start]) + hidden + "".join(lines[end:])
 
 
