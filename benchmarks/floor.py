@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import nnx
-from mnistkit_plugins.models import TutorialCNN
+from mnistkit_plugins.networks import TutorialCNN
 
 from mnistkit import engine
 

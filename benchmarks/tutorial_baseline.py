@@ -32,7 +32,7 @@ import optax
 import tensorflow as tf
 from clu import metrics
 from flax import nnx, struct
-from mnistkit_plugins.models import TutorialCNN
+from mnistkit_plugins.networks import TutorialCNN
 
 from mnistkit.data import load_mnist
 

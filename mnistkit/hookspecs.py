@@ -16,6 +16,15 @@ The entry point's name is the plugin's name (``mnistkit plugins``,
 ``--disable-plugin my_plugin``). A ``.py`` file or module can also be loaded
 with ``--plugin PATH_OR_MODULE`` or ``MNISTKIT_PLUGINS``.
 
+The host imports every plugin module each time it starts, even for
+``mnistkit plugins`` and ``mnistkit lessons``, so a plugin module should
+import only ``mnistkit.hookspecs`` and ``mnistkit.specs`` at its top, and
+import JAX, Flax, optax or TensorFlow inside its factories (and metric
+functions): listing then takes milliseconds, not seconds. The builtin
+plugins do so (``mnistkit_plugins.models`` builds the networks of
+``mnistkit_plugins.networks`` inside its factories); ``mnistkit plugins``
+names any plugin whose import takes more than a second.
+
 Every spec names its paired lesson, ``lesson="my_package:lessons/my_model.md"``
 (a markdown file shipped as package data, read with ``importlib.resources``;
 for a plugin file, a path relative to it). Registering a name that another

@@ -1,147 +1,58 @@
-"""Builtin models: the tutorial's CNN, an MLP, LeNet-5 and a CNN with BatchNorm and Dropout.
+"""The builtin ``models`` plugin: registers the tutorial's CNN, an MLP, LeNet-5 and a CNN with BatchNorm.
 
-Each class maps a float32 batch ``(B, 28, 28, 1)`` to ``(B, 10)`` logits.
-``cnn-bn`` is the one with train/eval state: its BatchNorm layers use batch
-statistics and update their running averages in ``model.train()`` mode and
-use the running averages in ``model.eval()`` mode; its Dropout is active only
-in train mode.
+The networks live in ``mnistkit_plugins.networks``. Each factory imports it
+when a model is built, so discovering and listing plugins never imports JAX
+or Flax: the pattern the plugin guide recommends to every plugin.
 """
 
 from __future__ import annotations
 
-import itertools
-from functools import partial
+from typing import Any
 
-import jax
-from flax import nnx
-
-from mnistkit.engine.layers import avg_pool_2x2, resolve_conv
-from mnistkit.engine.layers import conv as make_conv
 from mnistkit.hookspecs import hookimpl
-from mnistkit.specs import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
+from mnistkit.specs import ModelSpec
 
-_avg_pool = partial(nnx.avg_pool, window_shape=(2, 2), strides=(2, 2))
-_max_pool = partial(nnx.max_pool, window_shape=(2, 2), strides=(2, 2))
-_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]
+NETWORKS = ("TutorialCNN", "MLP", "LeNet5", "ConvBN", "BatchNormCNN")
 
 
-class TutorialCNN(nnx.Module):
-    """The tutorial's network: two convolution stages, then two dense layers.
+def cnn(rngs: Any, **options: Any) -> Any:
+    from mnistkit_plugins.networks import TutorialCNN
 
-    Each stage is a 3x3 convolution, a ReLU and a 2x2 average pool, so the
-    28x28 image shrinks to 14x14 and then 7x7 while the channels grow to 32 and
-    then 64. The 7*7*64 features feed a 256-unit hidden layer and the 10 logits.
-    ``conv="patches"`` computes the same convolutions as matrix products over
-    image patches (same parameters; see ``mnistkit.engine.layers``), which also lets
-    the engine fuse several steps into one call on a CPU; ``"auto"``, the
-    default, picks it on a CPU and Flax's ``nnx.Conv`` (``"xla"``) elsewhere.
-    """
-
-    def __init__(self, rngs: nnx.Rngs, *, features: int = 32, hidden: int = 256, conv: str = "auto"):
-        self.conv1 = make_conv(conv, IMAGE_SHAPE[-1], features, (3, 3), rngs=rngs)
-        self.conv2 = make_conv(conv, features, 2 * features, (3, 3), rngs=rngs)
-        self.fuse_steps = resolve_conv(conv) == "patches"
-        flat = (IMAGE_SHAPE[0] // 4) * (IMAGE_SHAPE[1] // 4) * 2 * features
-        self.hidden = nnx.Linear(flat, hidden, rngs=rngs)
-        self.logits = nnx.Linear(hidden, NUM_CLASSES, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = avg_pool_2x2(nnx.relu(self.conv1(x)))
-        x = avg_pool_2x2(nnx.relu(self.conv2(x)))
-        x = x.reshape(x.shape[0], -1)
-        return self.logits(nnx.relu(self.hidden(x)))
+    return TutorialCNN(rngs, **options)
 
 
-class MLP(nnx.Module):
-    """Flatten the image and apply ``layers`` dense ReLU layers of ``hidden`` units.
+def mlp(rngs: Any, **options: Any) -> Any:
+    from mnistkit_plugins.networks import MLP
 
-    It sees the 784 pixels as an unordered list: nothing tells it which pixels
-    are neighbours, which is what the convolutional models add.
-    """
-
-    def __init__(self, rngs: nnx.Rngs, *, hidden: int = 256, layers: int = 2):
-        if layers < 1 or hidden < 1:
-            raise ValueError(f"layers and hidden must be at least 1, got layers={layers}, hidden={hidden}")
-        sizes = [_PIXELS] + [hidden] * layers
-        self.hidden = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in itertools.pairwise(sizes)])
-        self.logits = nnx.Linear(hidden, NUM_CLASSES, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = x.reshape(x.shape[0], -1)
-        for layer in self.hidden:
-            x = nnx.relu(layer(x))
-        return self.logits(x)
+    return MLP(rngs, **options)
 
 
-class LeNet5(nnx.Module):
-    """LeCun et al.'s LeNet-5 (1998) as it is usually rebuilt today.
+def lenet5(rngs: Any, **options: Any) -> Any:
+    from mnistkit_plugins.networks import LeNet5
 
-    conv 6 (5x5, padded) -> pool -> conv 16 (5x5, unpadded) -> pool, then
-    dense 120, 84 and 10. The original used scaled tanh units and trainable
-    subsampling; ``activation="tanh"`` with average pooling gets close to it,
-    the default ReLU with max pooling trains faster.
-    """
-
-    def __init__(self, rngs: nnx.Rngs, *, activation: str = "relu"):
-        if activation not in ("relu", "tanh"):
-            raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
-        self.act = nnx.relu if activation == "relu" else nnx.tanh
-        self.pool = _max_pool if activation == "relu" else _avg_pool
-        self.c1 = nnx.Conv(IMAGE_SHAPE[-1], 6, kernel_size=(5, 5), padding="SAME", rngs=rngs)
-        self.c3 = nnx.Conv(6, 16, kernel_size=(5, 5), padding="VALID", rngs=rngs)
-        self.f5 = nnx.Linear(5 * 5 * 16, 120, rngs=rngs)
-        self.f6 = nnx.Linear(120, 84, rngs=rngs)
-        self.logits = nnx.Linear(84, NUM_CLASSES, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = self.pool(self.act(self.c1(x)))  # 28x28x6 -> 14x14x6
-        x = self.pool(self.act(self.c3(x)))  # 10x10x16 -> 5x5x16
-        x = x.reshape(x.shape[0], -1)
-        return self.logits(self.act(self.f6(self.act(self.f5(x)))))
+    return LeNet5(rngs, **options)
 
 
-class ConvBN(nnx.Module):
-    """3x3 convolution without bias, BatchNorm, ReLU: the unit of most modern CNNs."""
+def cnn_bn(rngs: Any, **options: Any) -> Any:
+    from mnistkit_plugins.networks import BatchNormCNN
 
-    def __init__(self, channels_in: int, channels_out: int, rngs: nnx.Rngs):
-        self.conv = nnx.Conv(channels_in, channels_out, kernel_size=(3, 3), use_bias=False, rngs=rngs)
-        self.norm = nnx.BatchNorm(channels_out, momentum=0.9, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return nnx.relu(self.norm(self.conv(x)))
+    return BatchNormCNN(rngs, **options)
 
 
-class BatchNormCNN(nnx.Module):
-    """Three conv-BatchNorm-ReLU stages, global average pooling, Dropout, dense 10.
+def __getattr__(name: str) -> Any:
+    """``from mnistkit_plugins.models import TutorialCNN`` keeps working (the classes moved to ``networks``)."""
+    if name in NETWORKS:
+        from mnistkit_plugins import networks
 
-    Average pools after the first two stages take 28x28 to 7x7 (max pooling
-    learns about as well but its backward pass is twice as slow on a CPU);
-    the third stage's ``2 * features`` channels are averaged over the 7x7
-    positions, so the classifier sees one number per channel wherever the
-    stroke was.
-    """
-
-    def __init__(self, rngs: nnx.Rngs, *, features: int = 32, dropout: float = 0.3):
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.stage1 = ConvBN(IMAGE_SHAPE[-1], features, rngs)
-        self.stage2 = ConvBN(features, 2 * features, rngs)
-        self.stage3 = ConvBN(2 * features, 2 * features, rngs)
-        self.dropout = nnx.Dropout(dropout, rngs=rngs)
-        self.logits = nnx.Linear(2 * features, NUM_CLASSES, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = _avg_pool(self.stage1(x))
-        x = _avg_pool(self.stage2(x))
-        x = self.stage3(x).mean(axis=(1, 2))
-        return self.logits(self.dropout(x))
+        return getattr(networks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @hookimpl
 def register_models(register):
     register(ModelSpec(
         name="cnn",
-        factory=TutorialCNN,
+        factory=cnn,
         lesson="mnistkit_lessons:cnn.md",
         description="The tutorial's CNN: conv 32, conv 64 (3x3, ReLU, average pool), dense 256, dense 10.",
         options={"features": 32, "hidden": 256, "conv": "auto"},
@@ -149,7 +60,7 @@ def register_models(register):
     ))
     register(ModelSpec(
         name="mlp",
-        factory=MLP,
+        factory=mlp,
         lesson="mnistkit_lessons:mlp.md",
         description="A multilayer perceptron: flatten, dense ReLU layers, dense 10. No convolutions.",
         options={"hidden": 256, "layers": 2},
@@ -157,7 +68,7 @@ def register_models(register):
     ))
     register(ModelSpec(
         name="lenet5",
-        factory=LeNet5,
+        factory=lenet5,
         lesson="mnistkit_lessons:lenet5.md",
         description="LeNet-5 (LeCun et al., 1998): conv 6, conv 16 (5x5), dense 120, 84, 10.",
         options={"activation": "relu"},
@@ -165,7 +76,7 @@ def register_models(register):
     ))
     register(ModelSpec(
         name="cnn-bn",
-        factory=BatchNormCNN,
+        factory=cnn_bn,
         lesson="mnistkit_lessons:cnn-bn.md",
         description="A modern small CNN: conv-BatchNorm-ReLU x3, global average pool, Dropout, dense 10.",
         options={"features": 32, "dropout": 0.3},

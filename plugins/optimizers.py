@@ -7,25 +7,31 @@ Each factory takes the learning rate (a float or an optax schedule; see
 
 from __future__ import annotations
 
-import optax
-
 from mnistkit.hookspecs import hookimpl
 from mnistkit.specs import OptimizerSpec
 
 
 def adamw(learning_rate, *, b1: float = 0.9, b2: float = 0.999, weight_decay: float = 1e-4):
+    import optax
+
     return optax.adamw(learning_rate, b1=b1, b2=b2, weight_decay=weight_decay)
 
 
 def adam(learning_rate, *, b1: float = 0.9, b2: float = 0.999):
+    import optax
+
     return optax.adam(learning_rate, b1=b1, b2=b2)
 
 
 def sgd(learning_rate, *, momentum: float = 0.9, nesterov: bool = False):
+    import optax
+
     return optax.sgd(learning_rate, momentum=momentum or None, nesterov=nesterov)
 
 
 def lion(learning_rate, *, b1: float = 0.9, b2: float = 0.99, weight_decay: float = 1e-3):
+    import optax
+
     return optax.lion(learning_rate, b1=b1, b2=b2, weight_decay=weight_decay)
 
 

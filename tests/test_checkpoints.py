@@ -17,7 +17,7 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
-from mnistkit_plugins.models import MLP, BatchNormCNN
+from mnistkit_plugins.networks import MLP, BatchNormCNN
 
 from mnistkit.engine.settings import Snapshot
 from mnistkit.errors import ConfigError, DataError, OutputError

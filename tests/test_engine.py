@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
-from mnistkit_plugins.models import TutorialCNN
+from mnistkit_plugins.networks import TutorialCNN
 
 from mnistkit import engine
 from mnistkit.engine import events as ev
@@ -248,7 +248,7 @@ def test_epoch_lengths_split_a_run_into_whole_and_part_epochs():
 def test_bfloat16_compute_keeps_float32_parameters_and_close_logits():
     import jax
     import jax.numpy as jnp
-    from mnistkit_plugins.models import BatchNormCNN
+    from mnistkit_plugins.networks import BatchNormCNN
 
     x = jnp.asarray(bars(16)[0], jnp.float32)[..., None] / 255.0
     for make in (TutorialCNN, BatchNormCNN):

@@ -12,7 +12,7 @@ SCRIPT = textwrap.dedent(
     import jax, numpy as np, optax
     from flax import nnx
     from mnistkit import engine
-    from mnistkit_plugins.models import TutorialCNN
+    from mnistkit_plugins.networks import TutorialCNN
 
     rng = np.random.default_rng(0)
     def bars(n):

@@ -58,6 +58,23 @@ def test_help_imports_no_plugin_and_no_plugin_machinery():
     assert out.strip().splitlines()[-1] == "[]"
 
 
+HEAVY = ("jax", "flax", "optax", "orbax", "tensorflow", "tensorflow_datasets", "clu")
+
+
+@pytest.mark.parametrize("command", [["plugins"], ["plugins", "--json"], ["lessons"], ["lessons", "--json"],
+                                     ["lesson", "show", "pipeline"], ["--help"]], ids=" ".join)
+def test_discovering_and_listing_never_import_the_heavy_stack(command, tmp_path):
+    """Every plugin installed here (the builtins and the example) loads without JAX, Flax, optax, orbax or TF."""
+    code = ("import sys\nfrom mnistkit.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
+    done = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "COLUMNS": "100"}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    if command[0] == "plugins":
+        assert "tiny-resnet" in done.stdout and "speedrun" in done.stdout  # the example and every builtin were loaded
+    assert done.stdout.strip().splitlines()[-1] == "[]", f"mnistkit {' '.join(command)} imported the heavy stack"
+
+
 def test_plugins_lists_each_plugin_with_its_source_kinds_lessons_and_fits_80_columns(capsys):
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out

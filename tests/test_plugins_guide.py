@@ -19,10 +19,10 @@ PYTHON_BLOCK = re.compile(r"^```python\n(.*?)\n```\n", re.DOTALL | re.MULTILINE)
 
 @pytest.fixture
 def guide_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The guide's five files, written out as it says, importable."""
+    """The guide's six files, written out as it says, importable."""
     files = FILE_BLOCK.findall(GUIDE.read_text())
     assert [name for name, _, _ in files] == [
-        "pyproject.toml", "mnistkit_tiny_cnn/__init__.py", "mnistkit_tiny_cnn/plugin.py",
+        "pyproject.toml", "mnistkit_tiny_cnn/__init__.py", "mnistkit_tiny_cnn/model.py", "mnistkit_tiny_cnn/plugin.py",
         "mnistkit_tiny_cnn/lessons/tiny-cnn.md", "tests/test_contract.py"]
     for name, _, text in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

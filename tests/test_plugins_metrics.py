@@ -4,7 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from mnistkit_plugins import confusion
-from mnistkit_plugins.metrics import expected_calibration_error, top2_correct
+from mnistkit_plugins.calibration import expected_calibration_error
+from mnistkit_plugins.metrics import top2_correct
 
 from mnistkit.specs import EvaluationOutputs
 

@@ -27,6 +27,7 @@ def test_a_scaffolded_plugin_installs_is_listed_trains_and_passes_its_checks(tmp
         "README.md",
         "mnistkit_demo_net/__init__.py",
         "mnistkit_demo_net/lessons/demo-net.md",
+        "mnistkit_demo_net/model.py",
         "mnistkit_demo_net/plugin.py",
         "pyproject.toml",
         "tests/test_mnistkit_demo_net_contract.py",

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import optax
 from flax import nnx
-from mnistkit_plugins.models import TutorialCNN
+from mnistkit_plugins.networks import TutorialCNN
 
 from mnistkit import engine
 from mnistkit.data import MnistArrays

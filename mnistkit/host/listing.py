@@ -71,10 +71,10 @@ def listing(registry: Registry) -> dict[str, Any]:
 
 
 def slow_import(info) -> bool:
-    """Whether a plugin other than mnistkit's own took more than ``SLOW_IMPORT_SECONDS`` to import."""
-    from mnistkit.host.loading import BUILTIN_DISTRIBUTION, SLOW_IMPORT_SECONDS
+    """Whether a plugin took more than ``SLOW_IMPORT_SECONDS`` to import (mnistkit's own never should)."""
+    from mnistkit.host.loading import SLOW_IMPORT_SECONDS
 
-    return info.source != BUILTIN_DISTRIBUTION and info.import_seconds > SLOW_IMPORT_SECONDS
+    return info.import_seconds > SLOW_IMPORT_SECONDS
 
 
 def render(registry: Registry, console, verbose: bool = False) -> None:

@@ -92,7 +92,8 @@ SLOW_IMPORT_SECONDS = 1.0
 
 _NATIVE_LOG_LINE = re.compile(
     r"(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|[IWE]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*)\n?"
+    r"|[IWE]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*"
+    r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.)\n?"
 )
 """The start-up lines TensorFlow's C++ side (absl, oneDNN) prints when a plugin imports it."""
 

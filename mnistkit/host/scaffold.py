@@ -51,20 +51,12 @@ INIT = Template('''\
 """The $name mnistkit plugin. The hooks are in ``$package.plugin``."""
 ''')
 
-PLUGIN = Template('''\
-"""The $name plugin: registers one model with mnistkit.
-
-mnistkit calls ``register_models`` once and hands it ``register``; call it
-once per model. The contract for the factory (what it receives and must
-return) is in ``mnistkit.hookspecs``. Run the checks with ``pytest``.
-"""
+MODEL = Template('''\
+"""The $name network (replace it with yours)."""
 
 from __future__ import annotations
 
 from flax import nnx
-
-from mnistkit.hookspecs import hookimpl
-from mnistkit.specs import ModelSpec
 
 
 class Model(nnx.Module):
@@ -80,13 +72,36 @@ class Model(nnx.Module):
     def __call__(self, x):
         x = x.reshape(x.shape[0], -1)
         return self.logits(nnx.relu(self.hidden(x)))
+''')
+
+PLUGIN = Template('''\
+"""The $name plugin: registers one model with mnistkit.
+
+mnistkit calls ``register_models`` once and hands it ``register``; call it
+once per model. The contract for the factory (what it receives and must
+return) is in ``mnistkit.hookspecs``. Run the checks with ``pytest``.
+
+mnistkit imports this module every time it starts, so it imports nothing
+heavy: the network (and Flax with it) is imported inside the factory.
+"""
+
+from __future__ import annotations
+
+from mnistkit.hookspecs import hookimpl
+from mnistkit.specs import ModelSpec
+
+
+def build(rngs, **options):
+    from $package.model import Model
+
+    return Model(rngs, **options)
 
 
 @hookimpl
 def register_models(register):
     register(ModelSpec(
         name="$name",
-        factory=Model,
+        factory=build,
         lesson="$package:lessons/$name.md",
         description="A one-hidden-layer MLP (replace me with your model).",
         options={"hidden": 128},
@@ -114,7 +129,7 @@ numbers, mixes them in 128 ReLU units, and scores the 10 digits.
 ```python
 import jax.numpy as jnp
 from flax import nnx
-from $package.plugin import Model
+from $package.model import Model
 
 model = Model(nnx.Rngs(0))
 print(model(jnp.zeros((2, 28, 28, 1))).shape)  # prints: (2, 10)
@@ -180,6 +195,7 @@ def scaffold(name: str, where: Path) -> Path:
         "pyproject.toml": PYPROJECT,
         "README.md": README,
         f"{package}/__init__.py": INIT,
+        f"{package}/model.py": MODEL,
         f"{package}/plugin.py": PLUGIN,
         f"{package}/lessons/{name}.md": LESSON,
         f"tests/test_{package}_contract.py": TEST,

@@ -3,53 +3,33 @@
 mnistkit imports this module through the entry point in ``pyproject.toml``
 and calls each ``@hookimpl`` function once with a ``register`` callback. The
 contracts are in ``mnistkit.hookspecs``; ``mnistkit.testing`` checks them.
+
+Nothing heavy is imported here: the network (``mnistkit_example.network``)
+and JAX are imported inside the functions that need them, so discovering and
+listing plugins stays instant however many are installed.
 """
 
 from __future__ import annotations
 
-from functools import partial
-
-import jax
-from flax import nnx
+from typing import Any
 
 from mnistkit.hookspecs import hookimpl
 from mnistkit.specs import MetricSpec, ModelSpec
 
 LESSON = "mnistkit_example:lessons/tiny-resnet.md"
-_pool = partial(nnx.avg_pool, window_shape=(2, 2), strides=(2, 2))
 
 
-class ResidualBlock(nnx.Module):
-    """Two 3x3 convolutions whose output is added to the block's input: ``x + f(x)``."""
+def tiny_resnet(rngs: Any, **options: Any) -> Any:
+    """Build the network; mnistkit calls this with ``nnx.Rngs`` and the model's options."""
+    from mnistkit_example.network import TinyResNet
 
-    def __init__(self, channels: int, rngs: nnx.Rngs):
-        self.conv1 = nnx.Conv(channels, channels, kernel_size=(3, 3), rngs=rngs)
-        self.conv2 = nnx.Conv(channels, channels, kernel_size=(3, 3), rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return nnx.relu(x + self.conv2(nnx.relu(self.conv1(x))))
+    return TinyResNet(rngs, **options)
 
 
-class TinyResNet(nnx.Module):
-    """A stem convolution, ``blocks`` residual blocks at 14x14, pooling, and a dense layer to 10 logits."""
-
-    def __init__(self, rngs: nnx.Rngs, *, channels: int = 16, blocks: int = 1):
-        if channels < 1 or blocks < 0:
-            raise ValueError(f"channels must be at least 1 and blocks at least 0, got {channels}, {blocks}")
-        self.stem = nnx.Conv(1, channels, kernel_size=(3, 3), rngs=rngs)
-        self.blocks = nnx.List([ResidualBlock(channels, rngs) for _ in range(blocks)])
-        self.logits = nnx.Linear(7 * 7 * channels, 10, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = _pool(nnx.relu(self.stem(x)))  # (B, 14, 14, C)
-        for block in self.blocks:
-            x = block(x)
-        x = _pool(x)  # (B, 7, 7, C)
-        return self.logits(x.reshape(x.shape[0], -1))
-
-
-def confidence(logits: jax.Array, labels: jax.Array) -> jax.Array:
+def confidence(logits: Any, labels: Any) -> Any:
     """The top softmax probability of each image: how sure the model is, right or wrong."""
+    import jax
+
     del labels  # confidence does not look at the answer
     return jax.nn.softmax(logits, axis=-1).max(axis=-1)
 
@@ -58,7 +38,7 @@ def confidence(logits: jax.Array, labels: jax.Array) -> jax.Array:
 def register_models(register):
     register(ModelSpec(
         name="tiny-resnet",
-        factory=TinyResNet,
+        factory=tiny_resnet,
         lesson=LESSON,
         description="A tiny residual CNN: stem conv, residual blocks (x + f(x)), pool, dense 10.",
         options={"channels": 16, "blocks": 1},
