@@ -2,16 +2,22 @@
 
     python benchmarks/run.py [--data-dir ../shared/data/mnist] [--epochs 2] [--quick] [--json out.json]
     python benchmarks/run.py --speedrun --seeds 0 1 2
+    python benchmarks/run.py --all        # both in one table (benchmarks/gpu.sh uses it)
 
 Every configuration runs as its own whole process, one after the other on
 this machine, timed from process start (imports, compilation, run folders
 and plots included), each with an empty JAX compilation cache; ``--speedrun``
 runs each seed a second time with the cache its first run filled. The baseline is ``benchmarks/tutorial_baseline.py``, a
-faithful port of the tutorial's loop. Reports images/s (training, epochs
+faithful port of the tutorial's loop; when an interpreter with torch is
+around (``--torch-python``, or ``.venv-torch`` beside the checkout), the
+same CNN and recipe in PyTorch (``benchmarks/torch_baseline.py``) runs next,
+else the row is skipped with a note. Reports images/s (training, epochs
 after the first), seconds per epoch (train plus evaluation of every test
 image), compile seconds, time to the first train step, time to 99.0% test
-accuracy, final test accuracy, peak memory and the backend, as a table and
-as JSON, with ratios against the baseline, then the arithmetic floor of an
+accuracy (from process start, and "train99": from the first step, after
+compilation), final test accuracy, peak memory, the backend and the overhead
+(the whole process less its epochs: start-up, initialisation, plots, exit),
+as a table and as JSON, with ratios against the baseline and PyTorch, then the arithmetic floor of an
 epoch on this machine (``benchmarks/floor.py``). ``--quick`` is a smoke run
 on the bundled sample (one epoch) for CI.
 """
@@ -31,17 +37,39 @@ ROOT = Path(__file__).resolve().parents[1]
 MEASURE = str(ROOT / "benchmarks" / "_measure.py")
 SAMPLE = ROOT / "mnistkit" / "sample"
 TARGET = 0.99
+TORCH_ROW = "PyTorch, same CNN and recipe"
 
 
-def run_child(cmd: list[str], cwd: Path, cache: Path) -> tuple[list[tuple[float, dict]], float, float | None, str]:
-    """Run ``cmd`` with JAX's compilation cache in ``cache``.
+def torch_python(choice: str | None) -> str | None:
+    """The interpreter for the PyTorch row: ``choice``, else ``.venv-torch``, else this one if it has torch; None: skip.
+
+    ``choice`` "none" skips the row. torch is never a dependency of mnistkit;
+    ``python3 -m venv .venv-torch && .venv-torch/bin/pip install torch numpy``
+    makes one beside the checkout.
+    """
+    if choice == "none":
+        return None
+    if choice:
+        if not Path(choice).is_file():
+            raise SystemExit(f"benchmark: --torch-python {choice} is not a file")
+        return choice
+    local = ROOT / ".venv-torch" / "bin" / "python"
+    if local.is_file():
+        return str(local)
+    import importlib.util
+
+    return sys.executable if importlib.util.find_spec("torch") else None
+
+
+def run_child(cmd: list[str], cwd: Path, cache: Path, python: str = sys.executable) -> tuple[list[tuple[float, dict]], float, float | None, str]:
+    """Run ``cmd`` with ``python`` and JAX's compilation cache in ``cache``.
 
     Returns its JSON stdout lines with arrival times, wall seconds, peak RSS
     and stderr.
     """
     env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(cache)}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, MEASURE, *cmd], cwd=cwd, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([python, MEASURE, *cmd], cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     lines = []
     for line in proc.stdout:
@@ -73,6 +101,7 @@ def summarise_baseline(lines, wall, rss) -> dict:
         "accuracy_by_epoch": [o["test_accuracy"] for _, o in epochs],
         "peak_rss_mb": rss,
         "process_seconds": wall,
+        "overhead_seconds": wall - sum(o["epoch_seconds"] for _, o in epochs),
     }
 
 
@@ -98,6 +127,7 @@ def summarise_mnistkit(lines, wall, rss) -> dict:
         "accuracy_by_epoch": [o["test"]["accuracy"] for _, o in evals],
         "peak_rss_mb": rss,
         "process_seconds": wall,
+        "overhead_seconds": wall - sum(ends[e]["seconds"] + eval_secs[e] for e in ends),
     }
 
 
@@ -106,6 +136,8 @@ def configurations(args) -> list[tuple[str, list[str], str]]:
     epochs = ["--epochs", str(args.epochs)]
     run = ["-m", "mnistkit", "run", "--model", "cnn", "--json", "--out", "runs", *data, *epochs]
     configs = [("tutorial baseline (port)", [str(ROOT / "benchmarks" / "tutorial_baseline.py"), *data, *epochs], "baseline")]
+    if args.torch_python:
+        configs.append((TORCH_ROW, [str(ROOT / "benchmarks" / "torch_baseline.py"), *data, *epochs], "torch"))
     configs.append(("mnistkit --engine tutorial", [*run, "--engine", "tutorial"], "mnistkit"))
     configs.append(("mnistkit fast, conv=xla", [*run, "--model-opt", "conv=xla"], "mnistkit"))
     configs.append(("mnistkit (default)", run, "mnistkit"))
@@ -127,14 +159,16 @@ def speedrun_configurations(args) -> list[tuple[str, list[str], str]]:
 def table(results: list[dict], ratios: bool = True) -> str:
     """The results as text; the ratio columns compare each row with the first (the baseline)."""
     base = results[0]
-    head = f"{'configuration':<30} {'img/s':>8} {'epoch s':>8} {'compile':>8} {'1st step':>8} {'to 99%':>8} {'final':>7} {'MB':>6} {'process':>8} {'x epoch':>8} {'x proc':>7}"
+    head = (f"{'configuration':<30} {'img/s':>8} {'epoch s':>8} {'compile':>8} {'1st step':>8} {'to 99%':>8} {'train99':>8} {'final':>7} "
+            f"{'MB':>6} {'process':>8} {'overhead':>8} {'x epoch':>8} {'x proc':>7}")
     rows = [head, "-" * len(head)]
     for r in results:
         fmt = lambda v, spec: "-" if v is None else format(v, spec)
         rows.append(
             f"{r['name']:<30} {r['images_per_sec']:>8.0f} {r['epoch_seconds']:>8.1f} {r['compile_seconds']:>8.2f} "
-            f"{r['first_step_seconds']:>8.1f} {fmt(r['time_to_99'], '8.1f'):>8} {r['final_accuracy']:>7.2%} "
-            f"{fmt(r['peak_rss_mb'], '6.0f'):>6} {r['process_seconds']:>8.1f} "
+            f"{r['first_step_seconds']:>8.1f} {fmt(r['time_to_99'], '8.1f'):>8} "
+            f"{fmt(r.get('train_to_99'), '8.2f'):>8} {r['final_accuracy']:>7.2%} "
+            f"{fmt(r['peak_rss_mb'], '6.0f'):>6} {r['process_seconds']:>8.1f} {r['overhead_seconds']:>8.1f} "
             + (f"{base['epoch_seconds'] / r['epoch_seconds']:>7.2f}x {base['process_seconds'] / r['process_seconds']:>6.2f}x"
                if ratios else "")
         )
@@ -165,19 +199,31 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="smoke run: bundled sample, one epoch")
     parser.add_argument("--speedrun", action="store_true", help="time `mnistkit run --recipe speedrun` instead")
+    parser.add_argument("--all", action="store_true", help="the configurations and the speedrun, in one table")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--only", nargs="+", default=None, help="run only configurations whose name contains one of these")
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this file")
+    parser.add_argument("--torch-python", default=None,
+                        help="interpreter with torch for the PyTorch row (default: .venv-torch, or this one if it has "
+                             "torch; 'none' skips the row)")
     args = parser.parse_args()
+    args.torch_python = torch_python(args.torch_python)
     if args.quick:
         args.data_dir, args.epochs, args.seeds = SAMPLE, 1, args.seeds[:1]
     if not (args.data_dir / "train-images-idx3-ubyte.gz").is_file():
         print(f"benchmark: no MNIST files in {args.data_dir}; pass --data-dir or use --quick", file=sys.stderr)
         return 2
 
-    configs = speedrun_configurations(args) if args.speedrun else configurations(args)
+    if args.all:
+        configs = configurations(args) + speedrun_configurations(args)
+    else:
+        configs = speedrun_configurations(args) if args.speedrun else configurations(args)
     if args.only:
-        configs = [c for c in configs if c[2] == "baseline" or any(word in c[0] for word in args.only)]
+        configs = [c for c in configs if c[2] != "mnistkit" or any(word in c[0] for word in args.only)]
+    notes = []
+    if not args.speedrun and not args.torch_python:
+        notes.append("PyTorch row skipped: no interpreter with torch here (make one: python3 -m venv .venv-torch && "
+                     ".venv-torch/bin/pip install torch numpy, or pass --torch-python)")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         env_note = {k: os.environ.get(k) for k in ("XLA_FLAGS", "JAX_PLATFORMS") if os.environ.get(k)}
@@ -185,12 +231,26 @@ def main() -> int:
             print(f"running: {name} ...", file=sys.stderr, flush=True)
             # Every configuration compiles from scratch, except a speedrun's "cached" repeat.
             cache = Path(tmp) / "jax-cache" / (name.removesuffix(", cached"))
-            lines, wall, rss, _ = run_child(cmd, Path(tmp), cache)
-            summary = (summarise_baseline if kind == "baseline" else summarise_mnistkit)(lines, wall, rss)
+            python = args.torch_python if kind == "torch" else sys.executable
+            lines, wall, rss, _ = run_child(cmd, Path(tmp), cache, python)
+            summary = (summarise_mnistkit if kind == "mnistkit" else summarise_baseline)(lines, wall, rss)
+            if summary["time_to_99"] is not None:
+                summary["train_to_99"] = summary["time_to_99"] - summary["first_step_seconds"]  # after compilation
             results.append({"name": name, "command": " ".join(cmd), **summary})
     print(table(results, ratios=not args.speedrun))
-    report = {"epochs": args.epochs, "data_dir": str(args.data_dir), "quick": args.quick, "env": env_note, "results": results}
-    if not (args.speedrun or args.quick):
+    torch_row = next((r for r in results if r["name"] == TORCH_ROW), None)
+    if torch_row:
+        for r in results:
+            if r is not torch_row and r["name"] != results[0]["name"]:
+                r["vs_torch_process"] = torch_row["process_seconds"] / r["process_seconds"]
+                r["vs_torch_epoch"] = torch_row["epoch_seconds"] / r["epoch_seconds"]
+                print(f"{r['name']} against PyTorch: {r['vs_torch_process']:.2f}x the whole process, "
+                      f"{r['vs_torch_epoch']:.2f}x an epoch")
+    for note in notes:
+        print(note)
+    report = {"epochs": args.epochs, "data_dir": str(args.data_dir), "quick": args.quick, "env": env_note,
+              "results": results, "notes": notes}
+    if not (args.speedrun or args.quick or args.all):
         report["floor"] = floor = measure_floor()
         print(floor_text(floor, results[0]))
     if args.json:
