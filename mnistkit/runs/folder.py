@@ -7,13 +7,14 @@ A ``RunRecorder`` consumes the engine's events and keeps one folder up to date::
         run.json         backend, devices, data source, sizes, timings
         metrics.json     {"status": ..., "history": [one row per epoch]}
         metrics.csv      the same rows, ``epoch`` first
-        curves.png       loss and accuracy per epoch, train vs test
+        curves.png       loss and accuracy per epoch, train vs test (redrawn each epoch)
         predictions.png  25 test digits with the model's last guesses
         tensorboard/     the same curves for TensorBoard (``mnistkit board``)
 
 Every file is replaced whole (written beside it, then renamed), so a crash or
 Ctrl-C never leaves a half-written one, and after ``close`` the folder always
-describes the epochs that did complete.
+describes the epochs that did complete. The pictures are drawn on a
+background thread (``mnistkit.runs.extras``), so training never waits for them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import io
 import json
 import re
 import uuid
-import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -45,6 +45,7 @@ from mnistkit.engine.events import (
 )
 from mnistkit.environment import DEFAULT_RUNS_DIR
 from mnistkit.errors import OutputError
+from mnistkit.runs.extras import Pictures, TensorBoardLog
 
 Status = Literal["running", "completed", "interrupted", "failed"]
 
@@ -125,14 +126,6 @@ def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _scalar_tag(key: str) -> str:
-    """``train_loss`` -> ``loss/train``, so TensorBoard pairs train and test."""
-    for split in ("train", "test"):
-        if key.startswith(f"{split}_"):
-            return f"{key[len(split) + 1 :]}/{split}"
-    return f"time/{key}" if key == "seconds" else key
-
-
 class RunRecorder:
     """Writes one run's folder from the events the engine emits.
 
@@ -159,8 +152,8 @@ class RunRecorder:
         self._run_info: dict[str, Any] = {}
         self._epoch_ends: dict[int, EpochEnd] = {}
         self._evaluations: dict[int, Evaluation] = {}
-        self._tensorboard: Any = None
-        self._tensorboard_broken = False
+        self._tensorboard = TensorBoardLog(self.path)
+        self._pictures = Pictures(self.path)
         self._closed = False
 
     def __enter__(self) -> Self:
@@ -289,6 +282,7 @@ class RunRecorder:
             self._add_row_if_complete(event.epoch)
         elif isinstance(event, Predictions):
             self.predictions = event
+            self._pictures.predictions(event)
         elif isinstance(event, Report):
             for name, data in event.artifacts.items():
                 self._write(Path(name).name, data)
@@ -307,7 +301,8 @@ class RunRecorder:
         row = history_row(self._epoch_ends.pop(epoch), self._evaluations.pop(epoch))
         self.history.append(row)
         self._write_metrics()
-        self._write_scalars(row)
+        self._tensorboard.write(row)
+        self._pictures.curves(self.history)
 
     def _write_metrics(self) -> None:
         metrics: dict[str, Any] = {"status": self.status, "history": self.history}
@@ -315,41 +310,6 @@ class RunRecorder:
             metrics["error"] = self.error
         self._write("metrics.json", _json_bytes(metrics))
         self._write("metrics.csv", _csv_bytes(self.history))
-
-    def _write_scalars(self, row: dict[str, float]) -> None:
-        if self._tensorboard_broken:
-            return
-        try:
-            if self._tensorboard is None:
-                from tensorboardX import SummaryWriter
-
-                # tensorboardX writes from a background thread and its flush()
-                # does not wait for it; flush_secs=1 gets each epoch to disk
-                # within about a second. close() drains everything.
-                self._tensorboard = SummaryWriter(logdir=str(self.path / "tensorboard"), flush_secs=1)
-            step = int(row["epoch"])
-            for key, value in row.items():
-                if key != "epoch":
-                    self._tensorboard.add_scalar(_scalar_tag(key), float(value), step)
-            self._tensorboard.flush()
-        except Exception as err:  # noqa: BLE001 - TensorBoard is optional
-            self._tensorboard_broken = True
-            self._warn(f"TensorBoard logging stopped: {err}")
-
-    def _write_pictures(self) -> None:
-        from mnistkit.report import plots
-
-        try:
-            if self.history:
-                plots.plot_curves(self.history, self.path / "curves.png")
-            if self.predictions is not None:
-                p = self.predictions
-                plots.plot_predictions(p.images, p.labels, p.predicted, self.path / "predictions.png")
-        except Exception as err:  # noqa: BLE001 - pictures are optional
-            self._warn(f"could not draw the pictures in {self.path}: {err}")
-
-    def _warn(self, message: str) -> None:
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def close(self, status: Status = "interrupted") -> None:
         """Finish the folder with ``status``; later calls do nothing.
@@ -369,9 +329,10 @@ class RunRecorder:
         try:
             self._write_metrics()
             self._write("run.json", _json_bytes(self._run_info))
-            self._write_pictures()
+            self._pictures.curves(self.history)  # a no-op unless Finished brought rows not drawn yet
         finally:
-            self._close_tensorboard()
+            self._pictures.close()
+            self._tensorboard.close()
 
     def mark(self, status: Status) -> None:
         """Write ``status`` into metrics.json and run.json now, and nothing else (for a process about to end)."""
@@ -382,15 +343,6 @@ class RunRecorder:
         self._run_info["finished_at"] = datetime.now().isoformat(timespec="seconds")
         self._write_metrics()
         self._write("run.json", _json_bytes(self._run_info))
-
-    def _close_tensorboard(self) -> None:
-        writer, self._tensorboard = self._tensorboard, None
-        if writer is None:
-            return
-        try:
-            writer.close()
-        except Exception as err:  # noqa: BLE001 - TensorBoard is optional
-            self._warn(f"could not close the TensorBoard log: {err}")
 
 
 def _remove_if_empty(folder: Path) -> None:
