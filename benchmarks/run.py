@@ -15,7 +15,7 @@ else the row is skipped with a note. Reports images/s (training, epochs
 after the first), seconds per epoch (train plus evaluation of every test
 image), compile seconds, time to the first train step, time to 99.0% test
 accuracy (from process start, and "train99": from the first step, after
-compilation), final test accuracy, peak memory, the backend and the overhead
+compilation), the seconds from the last evaluation to the end of the process, final test accuracy, peak memory, the backend and the overhead
 (the whole process less its epochs: start-up, initialisation, plots, exit),
 as a table and as JSON, with ratios against the baseline and PyTorch, then the arithmetic floor of an
 epoch on this machine (``benchmarks/floor.py``). ``--quick`` is a smoke run
@@ -128,6 +128,7 @@ def summarise_mnistkit(lines, wall, rss) -> dict:
         "peak_rss_mb": rss,
         "process_seconds": wall,
         "overhead_seconds": wall - sum(ends[e]["seconds"] + eval_secs[e] for e in ends),
+        "after_last_evaluation_seconds": wall - evals[-1][0],  # pictures, TensorBoard, checkpoint, exit
     }
 
 
@@ -160,7 +161,7 @@ def table(results: list[dict], ratios: bool = True) -> str:
     """The results as text; the ratio columns compare each row with the first (the baseline)."""
     base = results[0]
     head = (f"{'configuration':<30} {'img/s':>8} {'epoch s':>8} {'compile':>8} {'1st step':>8} {'to 99%':>8} {'train99':>8} {'final':>7} "
-            f"{'MB':>6} {'process':>8} {'overhead':>8} {'x epoch':>8} {'x proc':>7}")
+            f"{'MB':>6} {'process':>8} {'overhead':>8} {'tail':>6} {'x epoch':>8} {'x proc':>7}")
     rows = [head, "-" * len(head)]
     for r in results:
         fmt = lambda v, spec: "-" if v is None else format(v, spec)
@@ -169,6 +170,7 @@ def table(results: list[dict], ratios: bool = True) -> str:
             f"{r['first_step_seconds']:>8.1f} {fmt(r['time_to_99'], '8.1f'):>8} "
             f"{fmt(r.get('train_to_99'), '8.2f'):>8} {r['final_accuracy']:>7.2%} "
             f"{fmt(r['peak_rss_mb'], '6.0f'):>6} {r['process_seconds']:>8.1f} {r['overhead_seconds']:>8.1f} "
+            f"{fmt(r.get('after_last_evaluation_seconds'), '6.2f'):>6} "
             + (f"{base['epoch_seconds'] / r['epoch_seconds']:>7.2f}x {base['process_seconds'] / r['process_seconds']:>6.2f}x"
                if ratios else "")
         )

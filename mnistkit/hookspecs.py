@@ -59,6 +59,10 @@ def register_models(register: Callable[[Any], None]) -> None:
     ``--model-opt key=value`` (converted to the default's type). It returns an
     ``nnx.Module`` that maps a float32 batch of shape ``(B, 28, 28, 1)`` with
     values in [0, 1] to float32 logits of shape ``(B, 10)`` for any ``B``.
+    mnistkit calls the factory under ``jax.jit``, so that every initialiser
+    runs in one compiled program; a factory that cannot be traced (it reads
+    a parameter's value on the host, or loads weights from a file) is simply
+    called again as written, so nothing is required of it.
 
     Models with dropout or batch norm follow ``model.train()`` /
     ``model.eval()``: the engine calls ``model.train()`` before update steps
