@@ -209,6 +209,8 @@ def test_cancel_stops_the_run_cleanly_and_it_can_start_again(make_app, data_make
                 assert took < 5, f"cancelling took {took:.1f} s"
                 status = text_of(pane.query_one("#run-status"))
                 assert "Cancelled in epoch" in status, status
+                # The key it offers is the one that trains again (g, as pressed above), and t for new settings.
+                assert "Press g to train again with the same settings, or t to change them" in status, status
 
     asyncio.run(scenario())
     # Like Ctrl-C in `mnistkit run`: each cancelled run left a folder with its history and a checkpoint.
@@ -538,5 +540,22 @@ def test_run_pane_counts_the_finished_run(make_app):
             assert "Finished 2 epoch(s)" in text_of(app.main.query_one("#run-status"))
             assert app.main.query_one(PredictionGrid).border_title.startswith("predictions after epoch 2: 2 of 25 wrong")
             assert isinstance(fixed_run()[-1], ev.Finished)
+
+    asyncio.run(scenario())
+
+
+def test_the_idle_run_tab_is_still_until_a_run_starts(make_app):
+    """"Nothing is running." with a still, empty bar, not the animated one that means "working"."""
+    from textual.widgets import ProgressBar
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("2")
+            await pilot.pause()
+            pane = app.main.query_one(RunPane)
+            assert "Nothing is running" in text_of(pane.query_one("#run-status"))
+            bar = pane.query_one(ProgressBar)
+            assert bar.total is not None and bar.progress == 0
 
     asyncio.run(scenario())

@@ -30,6 +30,19 @@ def test_without_a_terminal_the_tui_says_so_in_one_line_and_exits_2_at_once(stdi
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.parametrize(("make", "complaint"), [(None, "does not exist or is not a directory"),
+                                                 ("empty", "has no train-images-idx3-ubyte.gz")])
+def test_a_bad_data_folder_is_one_line_before_the_app_starts(make, complaint, env, tmp_path):
+    folder = tmp_path / "data"
+    if make:
+        folder.mkdir()
+    done = subprocess.run([sys.executable, "-m", "mnistkit", "tui", "--data-dir", str(folder)],
+                          capture_output=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and done.stdout == b""
+    (line,) = done.stderr.decode().strip().splitlines()
+    assert line.startswith(f"mnistkit: error: data directory {folder} (from --data-dir) ") and complaint in line
+
+
 def read(fd: int, until: bytes | None, seconds: float) -> bytes:
     seen, deadline = b"", time.monotonic() + seconds
     while time.monotonic() < deadline and not (until and until in seen):
@@ -58,7 +71,10 @@ def test_a_signal_ends_the_tui_cleanly_and_gives_the_terminal_back(signum, env, 
                            stdout=terminal, stderr=terminal, env=env, cwd=tmp_path, start_new_session=True)
     os.close(terminal)
     try:
-        assert ALT_SCREEN_ON in read(fd, ALT_SCREEN_ON, 120), "the app never took the screen"
+        started = read(fd, ALT_SCREEN_ON, 120)
+        assert ALT_SCREEN_ON in started, "the app never took the screen"
+        # The loading note is erased before the app starts, so it is not left on the terminal after quitting.
+        assert b"Loading plugins...\r\x1b[K" in started.split(ALT_SCREEN_ON)[0]
         read(fd, None, 1.0)
         app.send_signal(signum)
         rest = read(fd, None, 30)

@@ -23,18 +23,29 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from mnistkit.errors import ConfigError
     from mnistkit.host.loading import load_registry
 
+    if args.data_dir is not None and args.data != "sample":
+        from mnistkit.data.sources import check_idx_dir
+
+        check_idx_dir(args.data_dir, origin="--data-dir")  # said now, in one line, not at the first training
     missing = [name for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout)) if not _is_terminal(stream)]
     if missing:
         raise ConfigError(f"mnistkit tui needs a terminal, but its {' and '.join(missing)} "
                           f"{'is' if len(missing) == 1 else 'are'} not one; run it in a terminal, or use "
                           "`mnistkit run` and `mnistkit lessons` in scripts")
-    print("Loading plugins...", file=sys.stderr, flush=True)
-    registry = load_registry(args.plugin, args.disable_plugin)
-    from mnistkit.tui.app import MnistkitApp
+    print("Loading plugins...", end="", file=sys.stderr, flush=True)
+    try:
+        registry = load_registry(args.plugin, args.disable_plugin)
+        from mnistkit.tui.app import MnistkitApp
 
-    MnistkitApp(registry, data=args.data, data_dir=args.data_dir,
-                runs_dir=args.out).run()
+        app = MnistkitApp(registry, data=args.data, data_dir=args.data_dir, runs_dir=args.out)
+    finally:
+        print(CLEAR_LINE, end="", file=sys.stderr, flush=True)  # the terminal is left as it was found
+    app.run()
     return 0
+
+
+CLEAR_LINE = "\r\x1b[K"
+"""Back to the start of the line and erase it: the "Loading plugins..." note goes before the app starts."""
 
 
 def _is_terminal(stream) -> bool:

@@ -81,11 +81,7 @@ def load_idx_dir(directory: str | os.PathLike, *, origin: str = "") -> MnistArra
     """
     directory = Path(directory).expanduser()
     where = f"{directory} (from {origin})" if origin else str(directory)
-    if not directory.is_dir():
-        raise DataError(
-            f"data directory {where} does not exist or is not a directory; "
-            f"point it at a folder with the four MNIST files ({', '.join(files.FILE_NAMES)})"
-        )
+    check_idx_dir(directory, origin=origin)
     arrays = _read_dir(directory, where)
     what = "full MNIST" if files.is_original(directory) else "MNIST-format IDX files"
     return MnistArrays(
@@ -97,6 +93,18 @@ def load_idx_dir(directory: str | os.PathLike, *, origin: str = "") -> MnistArra
         ),
         is_sample=False,
     )
+
+
+def check_idx_dir(directory: str | os.PathLike, *, origin: str = "") -> list[Path]:
+    """The four IDX files of ``directory``, found without reading them; ``DataError`` (as ``load_idx_dir``'s) if any is missing."""
+    directory = Path(directory).expanduser()
+    where = f"{directory} (from {origin})" if origin else str(directory)
+    if not directory.is_dir():
+        raise DataError(
+            f"data directory {where} does not exist or is not a directory; "
+            f"point it at a folder with the four MNIST files ({', '.join(files.FILE_NAMES)})"
+        )
+    return _find_all(directory, where)
 
 
 def load_tfds(*, download: bool = False, notify: Notify = lambda msg: None) -> MnistArrays:

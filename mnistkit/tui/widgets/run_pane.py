@@ -33,6 +33,10 @@ CHART_INTERVAL = 0.5
 IDLE = "Nothing is running. Press [b]t[/] to choose what to train, or [b]r[/] to run this lesson's stage."
 
 
+AGAIN = "[b]g[/] to train again with the same settings, or [b]t[/] to change them"
+"""What the run pane offers once a run has ended: the keys of ``MainScreen``'s train-again and train bindings."""
+
+
 class RunPane(VerticalScroll):
     """Status, progress, loss and accuracy charts, the prediction grid, the jit panel and a log."""
 
@@ -112,11 +116,11 @@ class RunPane(VerticalScroll):
                 self.log_line(f"training finished in {item.seconds:.1f} s")
             case ev.Finished():
                 self._ended(f"[green]Finished[/] {self._epochs} epoch(s) in {item.seconds:.1f} s. "
-                            "Press [b]t[/] to train again or change the model.",
+                            f"Press {AGAIN}.",
                             f"finished in {item.seconds:.1f} s")
             case ev.Interrupted():
                 where = f" in epoch {item.epoch} after {item.step} steps" if item.epoch else " before training started"
-                again = "[b]r[/] to run the stage again" if self.stage_run else "[b]t[/] to train again"
+                again = "[b]r[/] to run the stage again" if self.stage_run else AGAIN
                 self._ended(f"[yellow]Cancelled[/]{where}. Press {again}.", "cancelled")
             case ev.Failed():
                 self._ended(f"[red]Run failed:[/] {escape(item.message)}", "failed")

@@ -24,7 +24,7 @@ class RunProgress(Horizontal):
         self.batch_size = 0
 
     def compose(self) -> ComposeResult:
-        yield ProgressBar(show_eta=False, id="run-bar")
+        yield ProgressBar(total=1, show_eta=False, id="run-bar")  # still and empty until a run starts
         yield Label("", id="run-speed")
 
     def reset(self) -> None:
