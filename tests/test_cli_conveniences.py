@@ -143,3 +143,21 @@ def test_the_compilation_cache_goes_to_the_cache_folder_unless_told_otherwise(va
             "print(jax.config.jax_compilation_cache_dir)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.strip() == expected.format(tmp=tmp_path, cache=tmp_path / "home" / "cache")
+
+
+def test_the_command_flushes_runs_the_exit_handlers_and_keeps_the_exit_code(tmp_path):
+    """`mnistkit` ends its process at once after main (no interpreter teardown), but nothing is lost on the way."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('exit handler ran', flush=True))\n"
+            "sys.argv = ['mnistkit', *sys.argv[1:]]\n"
+            "from mnistkit.cli import command\n"
+            "print('before', end='')  # unflushed on purpose\n"
+            "command()\n"
+            "print('never reached')\n")
+    ok = subprocess.run([sys.executable, "-c", code, "lessons", "--json"], capture_output=True, text=True, cwd=tmp_path,
+                        timeout=120)
+    assert ok.returncode == 0 and ok.stdout.startswith("before[")
+    assert ok.stdout.rstrip().endswith("exit handler ran") and "never reached" not in ok.stdout
+    bad = subprocess.run([sys.executable, "-c", code, "lesson", "show", "quantum"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert bad.returncode == 2 and "no lesson 'quantum'" in bad.stderr and "exit handler ran" in bad.stdout

@@ -8,6 +8,8 @@ instant; each command imports what it needs. User mistakes surface as
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import sys
 from collections.abc import Sequence
 
@@ -56,9 +58,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def command() -> int:
-    """Entry point of the ``mnistkit`` command: ``main`` that owns its process."""
+    """Entry point of the ``mnistkit`` command: ``main`` that owns its process.
+
+    After ``main`` returns, the output is flushed and the exit handlers run
+    (JAX's among them, and mnistkit's clean-up of a failed checkpoint), then
+    the process ends at once: the interpreter's own teardown of JAX,
+    TensorFlow and their threads takes most of a second after a run and
+    changes nothing on disk or on the screen.
+    """
     common.as_command = True
-    return main()
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`mnistkit lessons | head`): nothing left to say
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 if __name__ == "__main__":

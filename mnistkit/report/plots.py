@@ -39,6 +39,11 @@ def _figure(width: float, height: float, layout: Literal["constrained", "compres
     return figure
 
 
+def warm_up() -> None:
+    """Import matplotlib and its Agg canvas now (about half a second), so the first picture does not wait for it."""
+    _figure(1, 1)
+
+
 def _save(figure: Figure, path: Path) -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -32,6 +32,7 @@ import atexit
 import hashlib
 import logging
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -144,6 +145,8 @@ class Checkpoints:
         self._manager: Any = None
         self._manager_read_only = True
         self._unfinished: list[int] = []  # steps whose save failed: their temporary folders go at close
+        if meta is not None:  # it will save: import orbax (about a second) while the first epoch trains
+            threading.Thread(target=_orbax, name="mnistkit-import-orbax").start()
 
     def __enter__(self) -> Self:
         return self

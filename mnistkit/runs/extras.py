@@ -77,6 +77,10 @@ class Pictures:
         self._curves_rows = 0  # how many history rows the last curves asked for had
         self._failed = False
 
+    def prepare(self) -> None:
+        """Import matplotlib on the drawing thread now (about half a second), while the run trains."""
+        self._submit(lambda: _plots().warm_up())
+
     def curves(self, history: list[dict[str, float]]) -> None:
         """Draw the curves of ``history`` (copied now) unless they are drawn already."""
         if not history or len(history) == self._curves_rows:

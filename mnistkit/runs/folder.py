@@ -271,6 +271,7 @@ class RunRecorder:
             )
             self._run_info.setdefault("started_at", datetime.now().isoformat(timespec="seconds"))
             self._write("run.json", _json_bytes(self._run_info))
+            self._pictures.prepare()
         elif isinstance(event, Compiled):
             self._run_info["compile_seconds"] = event.seconds
             self._write("run.json", _json_bytes(self._run_info))
