@@ -559,3 +559,19 @@ def test_the_idle_run_tab_is_still_until_a_run_starts(make_app):
             assert bar.total is not None and bar.progress == 0
 
     asyncio.run(scenario())
+
+
+def test_the_tab_labels_put_their_key_first(make_app):
+    """ "Lesson 1  Run 2" read as "lesson 1" whatever lesson was open; the keys now come first, in brackets."""
+    from textual.widgets import Tab
+
+    async def scenario():
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            labels = [tab.label.plain for tab in app.main.query(Tab)]
+            assert labels == ["[1] Lesson", "[2] Run"]
+            await pilot.press("2")
+            assert app.main.query_one(TabbedContent).active == "run-tab"
+
+    asyncio.run(scenario())

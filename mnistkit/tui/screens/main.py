@@ -81,9 +81,9 @@ class MainScreen(Screen):
         with Horizontal(id="main"):
             yield LessonTree(id="sidebar")
             with TabbedContent(id="tabs", initial="lesson-tab"):
-                with TabPane("Lesson [b]1[/]", id="lesson-tab"):
+                with TabPane(r"[b]\[1][/] Lesson", id="lesson-tab"):  # the key first, so it does not read as "lesson 1"
                     yield LessonView(id="lesson")
-                with TabPane("Run [b]2[/]", id="run-tab"):
+                with TabPane(r"[b]\[2][/] Run", id="run-tab"):
                     yield RunPane(id="run")
         yield Footer()
 
