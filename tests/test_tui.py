@@ -575,3 +575,48 @@ def test_the_tab_labels_put_their_key_first(make_app):
             assert app.main.query_one(TabbedContent).active == "run-tab"
 
     asyncio.run(scenario())
+
+
+def test_a_run_from_the_form_opens_the_run_tab_at_the_top_and_says_its_end_only_there(make_app, data_make_idx_dir):
+    """The progress bar and the charts are in view when a run starts; the end is said once, in the status line."""
+    data_dir = data_make_idx_dir(n_train=96, n_test=30)
+
+    async def scenario():
+        app = make_app(data="idx", data_dir=str(data_dir))
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.config = tiny_config(data_dir, epochs=2)
+            pane = app.main.query_one(RunPane)
+            await pilot.press("2")
+            pane.scroll_end(animate=False)  # as a learner who read the last run's log would leave it
+            await pilot.pause()
+            await pilot.press("t")
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.main.query_one(TabbedContent).active == "run-tab"
+            assert pane.scroll_y == 0, "the run tab opened scrolled down"
+            await wait_for(pilot, lambda: "Finished" in text_of(pane.query_one("#run-status")), what="the run to finish")
+            await pilot.pause()
+            assert pane.scroll_y == 0
+            assert not any("finished" in str(n.message).lower() for n in app._notifications), \
+                "the status line says it already: no notification over the grid"
+
+    asyncio.run(scenario())
+
+
+def test_the_end_of_a_run_is_notified_when_the_run_tab_is_not_shown(make_app, data_make_idx_dir):
+    data_dir = data_make_idx_dir(n_train=2048, n_test=20)
+
+    async def scenario():
+        app = make_app(data="idx", data_dir=str(data_dir))
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.config = tiny_config(data_dir, epochs=200)
+            await pilot.press("g")
+            pane = app.main.query_one(RunPane)
+            await wait_for(pilot, lambda: app.main.query_one(JitPanel).step_seconds is not None,
+                           what="training to be under way")
+            await pilot.press("1", "x")  # back to the lesson, and cancel from there
+            await wait_for(pilot, lambda: not pane.running, timeout=20, what="the cancel")
+            await pilot.pause()
+            assert any("Run cancelled" in str(n.message) for n in app._notifications)
+
+    asyncio.run(scenario())

@@ -290,6 +290,8 @@ class MnistkitApp(App[None]):
             return
         item = message.item
         self.main.handle_run_item(item)
+        if self.main.showing_run and not isinstance(item, ev.Failed):
+            return  # the status line in view says how the run ended: no notification over the grid
         match item:
             case ev.Finished():
                 self.notify(f"Training finished in {item.seconds:.0f} s.", title="Run")

@@ -117,6 +117,11 @@ class MainScreen(Screen):
     def show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    @property
+    def showing_run(self) -> bool:
+        """Whether the run tab is the one on screen (its status line then says what a notification would)."""
+        return self.query_one(TabbedContent).active == "run-tab"
+
     def toggle_sidebar(self) -> None:
         sidebar = self.query_one(LessonTree)
         sidebar.display = not sidebar.display

@@ -76,6 +76,7 @@ class RunPane(VerticalScroll):
         self.query_one(PredictionGrid).clear()
         self.query_one(JitPanel).reset()
         self.log_line(f"— {title} —", style="bold")
+        self.scroll_home(animate=False)  # the status, the bar and the charts in view, whatever the last run left
 
     def log_line(self, text: str, style: str = "") -> None:
         self.query_one(RichLog).write(Text(text, style=style))
