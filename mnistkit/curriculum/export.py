@@ -51,7 +51,7 @@ def lesson_cells(lesson: Lesson, *, short: bool = False, fold_answers: bool = Fa
     Raises ``ConfigError`` for a lesson whose code blocks are malformed (as
     the test suite would).
     """
-    from mnistkit.curriculum.lesson_code import code_blocks
+    from mnistkit.curriculum.lesson_code import RUNNABLE, code_blocks
     from mnistkit.curriculum.lessons import find_code_blocks, hide_answers
 
     body = hide_answers(lesson.body, _details) if fold_answers else lesson.body
@@ -71,7 +71,7 @@ def lesson_cells(lesson: Lesson, *, short: bool = False, fold_answers: bool = Fa
         prose.extend(_without_markers(lines[position:found.start]))
         position = max(found.end, found.start + 1)
         block = blocks.get(lesson.body_line + found.code_start)
-        if block is None or block.language not in ("python", "py"):
+        if block is None or block.language not in RUNNABLE:
             prose.extend(lines[found.start:position])  # shown as the lesson shows it
         elif block.skip is not None:
             prose.extend([f"*Not run here: {block.skip}.*", "", *lines[found.start:position]])

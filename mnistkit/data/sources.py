@@ -80,9 +80,8 @@ def load_idx_dir(directory: str | os.PathLike, *, origin: str = "") -> MnistArra
     only for the original files.
     """
     directory = Path(directory).expanduser()
-    where = f"{directory} (from {origin})" if origin else str(directory)
-    check_idx_dir(directory, origin=origin)
-    arrays = _read_dir(directory, where)
+    ti, tl, si, sl = check_idx_dir(directory, origin=origin)
+    arrays = (*idx.read_pair(ti, tl), *idx.read_pair(si, sl))
     what = "full MNIST" if files.is_original(directory) else "MNIST-format IDX files"
     return MnistArrays(
         *arrays,

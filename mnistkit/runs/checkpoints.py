@@ -32,6 +32,7 @@ import atexit
 import hashlib
 import logging
 import shutil
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -145,7 +146,7 @@ class Checkpoints:
         self._manager: Any = None
         self._manager_read_only = True
         self._unfinished: list[int] = []  # steps whose save failed: their temporary folders go at close
-        if meta is not None:  # it will save: import orbax (about a second) while the first epoch trains
+        if meta is not None and "orbax.checkpoint" not in sys.modules:  # it will save: import orbax (about a second) while the first epoch trains
             threading.Thread(target=_orbax, name="mnistkit-import-orbax").start()
 
     def __enter__(self) -> Self:
