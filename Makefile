@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine with python3 (3.11+):
-#   make run    create .venv, install mnistkit, train the tutorial CNN
+#   make run    create .venv, install mnistkit (no test tools), train the tutorial CNN
 #   make test   create .venv, install mnistkit with test tools, run the lint and the tests
 # `make test` installs the versions the suite was last run with (constraints/py3.X.txt, when
 # there is one for this Python); `make test-latest` resolves the newest the bounds allow.
@@ -10,7 +10,7 @@ PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info
 CONSTRAINTS := $(wildcard constraints/py$(PY_VERSION).txt)
 PIP_CONSTRAINTS := $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 
-.PHONY: run test test-latest lint install constraints clean
+.PHONY: run test test-latest lint install install-run constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,15 +21,28 @@ $(BIN)/python:
 EXAMPLE := examples/mnistkit-plugin-example
 EXAMPLE_FILES := $(wildcard $(EXAMPLE)/pyproject.toml $(EXAMPLE)/mnistkit_example/*.py $(EXAMPLE)/mnistkit_example/lessons/*.md)
 
+# Two stamps: `make run` installs what running needs (.installed-run: mnistkit and its
+# dependencies); `make test`, `make lint` and `make install` add the test tools and the
+# example plugin (.installed). The full install touches the run stamp too, since it
+# holds everything that one does.
+say_versions = $(if $(CONSTRAINTS),@echo "Installing the tested versions in $(CONSTRAINTS)",@echo "No constraints file for Python $(PY_VERSION): installing the newest versions the bounds allow")
+
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(say_versions)
+	$(BIN)/python -m pip install --quiet -e . $(PIP_CONSTRAINTS)
+	touch $@
+
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(EXAMPLE_FILES) $(CONSTRAINTS)
-	$(if $(CONSTRAINTS),@echo "Installing the tested versions in $(CONSTRAINTS)",@echo "No constraints file for Python $(PY_VERSION): installing the newest versions the bounds allow")
+	$(say_versions)
 	$(BIN)/python -m pip install --quiet -e '.[test]' $(PIP_CONSTRAINTS)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation ./$(EXAMPLE)
-	touch $@
+	touch $@ $(VENV)/.installed-run
+
+install-run: $(VENV)/.installed-run
 
 install: $(VENV)/.installed
 
-run: install
+run: install-run
 	$(BIN)/mnistkit run --model cnn
 
 lint: install

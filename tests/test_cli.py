@@ -145,6 +145,16 @@ def test_run_directory_has_every_promised_file(sample_run):
     assert run_dir.name.endswith("-cnn")
 
 
+def test_a_run_without_full_mnist_names_its_data_once_in_lines_that_fit_80_columns(data_isolated_env, tmp_path, capsys):
+    assert main(["run", "--model", "mlp", "--epochs", "0.05", "--out", str(tmp_path / "runs")]) == 0
+    captured = capsys.readouterr()
+    header = captured.err.splitlines() + captured.out.splitlines()[:3]  # before the epoch lines
+    assert sum("MNIST sample" in line for line in header) == 1
+    assert "Data: bundled MNIST sample (6,000 train, 1,000 test images)" in header
+    assert any("mnistkit data import DIR" in line for line in header)
+    assert all(len(line) <= 80 for line in header), header
+
+
 def test_json_mode_prints_one_event_per_line_schema_first(tmp_path):
     result = mnistkit("run", "--data", "sample", "--epochs", "1", "--batch-size", "200", "--json", "--out", "runs", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -87,8 +87,9 @@ def test_auto_with_nothing_available_falls_back_to_the_sample_and_says_so_once(d
 
     assert arrays.source == "sample" and arrays.is_sample
     assert len(messages) == 1
-    assert "sample" in messages[0] and "mnistkit data import DIR" in messages[0]
-    assert "--data-dir DIR" in messages[0] and "\n" not in messages[0]
+    assert "mnistkit data import DIR" in messages[0] and "--data-dir DIR" in messages[0]
+    assert "\n" not in messages[0] and len(messages[0]) <= 80
+    assert arrays.description not in messages[0]  # the front ends name the data, once
 
 
 def test_auto_gives_up_on_an_unreachable_download_host_quickly(data_isolated_env, monkeypatch):

@@ -29,6 +29,10 @@ HOW_TO_GET_MNIST = (
     "original .gz files, or pass --data-dir DIR"
 )
 
+FALLBACK_NOTE = "No full MNIST found; to use it: `mnistkit data import DIR` or --data-dir DIR"
+"""What ``auto`` says when it falls back to the sample: one line under 80 columns that does not
+name the sample again, since every front end prints the data's description just after."""
+
 
 @dataclass(frozen=True)
 class MnistArrays:
@@ -166,8 +170,8 @@ def load_mnist(
     2. tfds ``mnist`` already prepared in the tfds data dir.
     3. tfds ``mnist`` downloaded, if its host answers a quick probe (a few
        seconds at most; skipped when ``$MNISTKIT_OFFLINE`` is set).
-    4. The bundled sample; ``notify`` is called once to say so and how to get
-       full MNIST.
+    4. The bundled sample; ``notify`` is called once with ``FALLBACK_NOTE``
+       (how to get full MNIST; the front ends name the data itself).
 
     ``idx``, ``mnist`` and ``sample`` force one source and raise ``DataError``
     when it is unavailable (``mnist`` downloads if not prepared and online).
@@ -206,9 +210,8 @@ def load_mnist(
             return load_tfds(download=True, notify=notify)
         except DataError as err:
             notify(str(err))
-    sample = load_sample()
-    notify(f"Using the {sample.description}; {HOW_TO_GET_MNIST}")
-    return sample
+    notify(FALLBACK_NOTE)
+    return load_sample()
 
 
 def idx_dir_candidate(data_dir: str | os.PathLike | None = None) -> tuple[Path, str] | None:
