@@ -252,7 +252,7 @@ def test_progress_is_shared_through_one_file(tmp_path):
     ProgressStore(tmp_path / "p.json").mark("model", "done")
     assert ProgressStore(tmp_path / "p.json").status("model") == "done"
     saved = json.loads((tmp_path / "p.json").read_text())
-    assert saved == {"version": 1, "done": ["model"], "last": "model"}
+    assert saved == {"version": 1, "done": ["model"], "last": "model", "exercises": {}}
     assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
 
 

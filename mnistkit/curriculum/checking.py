@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,15 +58,21 @@ def time_limit(exercise: Exercise, given: float | None = None) -> float:
     return seconds
 
 
-def check(exercise: Exercise, path: Path, timeout: float | None = None) -> CheckResult:
-    """Check the learner's file ``path`` against ``exercise``'s checker."""
+def check(exercise: Exercise, path: Path, timeout: float | None = None, cancel: threading.Event | None = None) -> CheckResult:
+    """Check the learner's file ``path`` against ``exercise``'s checker.
+
+    ``cancel``, once set (from another thread: the TUI quitting, the watch
+    mode seeing a new save), stops the checker process at once; the result
+    then says the check was cancelled.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path} does not exist; write it with `mnistkit exercise start {exercise.id}`")
-    return check_many([(exercise, path)], timeout=time_limit(exercise, timeout))[0]
+    return check_many([(exercise, path)], timeout=time_limit(exercise, timeout), cancel=cancel)[0]
 
 
-def check_many(cases: Sequence[tuple[Exercise, Path]], timeout: float | None = None) -> list[CheckResult]:
+def check_many(cases: Sequence[tuple[Exercise, Path]], timeout: float | None = None,
+               cancel: threading.Event | None = None) -> list[CheckResult]:
     """Check each ``(exercise, file)`` in one child process; ``timeout`` is for each case (default: each exercise's)."""
     limits = [time_limit(exercise, timeout) for exercise, _ in cases]
     with tempfile.TemporaryDirectory(prefix="mnistkit-check-") as scratch:
@@ -73,7 +80,7 @@ def check_many(cases: Sequence[tuple[Exercise, Path]], timeout: float | None = N
         cases_file.write_text(json.dumps([{"check": str(exercise.check_path.resolve()), "learner": str(Path(file).resolve())}
                                           for exercise, file in cases]), encoding="utf-8")
         started = time.perf_counter()
-        output, timed_out, code = _run_child(cases_file, results_file, Path(scratch), limits)
+        output, timed_out, code = _run_child(cases_file, results_file, Path(scratch), limits, cancel or threading.Event())
         elapsed = time.perf_counter() - started
         try:
             done = json.loads(results_file.read_text(encoding="utf-8"))
@@ -82,7 +89,9 @@ def check_many(cases: Sequence[tuple[Exercise, Path]], timeout: float | None = N
     results = [CheckResult(bool(r["passed"]), str(r["message"]), float(r["seconds"]), output=output) for r in done]
     if len(results) < len(cases):
         exercise = cases[len(results)][0]
-        if timed_out:
+        if cancel is not None and cancel.is_set():
+            message = "the check was cancelled before it finished."
+        elif timed_out:
             message = (f"your code was still running after {_seconds(limits[len(results)])}, the time limit, and was "
                        f"stopped. Look for a loop that never ends (or train on less data); {TIMEOUT_VARIABLE} raises the limit.")
         else:
@@ -95,7 +104,8 @@ def check_many(cases: Sequence[tuple[Exercise, Path]], timeout: float | None = N
     return results
 
 
-def _run_child(cases_file: Path, results_file: Path, cwd: Path, limits: list[float]) -> tuple[str, bool, int]:
+def _run_child(cases_file: Path, results_file: Path, cwd: Path, limits: list[float],
+               cancel: threading.Event) -> tuple[str, bool, int]:
     """Run the checker process; stop it (and its children) when a case overruns its limit. ``(output, timed_out, code)``."""
     env = dict(os.environ, JAX_PLATFORMS=os.environ.get("MNISTKIT_CHECK_PLATFORMS", "cpu"), TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
@@ -114,6 +124,9 @@ def _run_child(cases_file: Path, results_file: Path, cwd: Path, limits: list[flo
             if count is not None and count != reported:
                 reported, case_started = count, now
             limit = START_ALLOWANCE if reported < 0 else limits[min(reported, len(limits) - 1)]
+            if cancel.is_set():
+                _stop(child)
+                break
             if now - case_started > limit:
                 timed_out = True
                 _stop(child)

@@ -7,7 +7,8 @@ ids do not start with ``plugin-``, by ``order``. Plugin lessons are the files
 the plugins' specs name (``Registry.lessons_by_plugin``), grouped by plugin;
 the lessons folder's own ``plugin-`` lessons that no loaded plugin names come
 last, under ``mnistkit``. A lesson that fails to load becomes a line in
-``problems`` instead of stopping the program.
+``problems`` instead of stopping the program. The exercises of every lesson
+(``mnistkit.curriculum.exercises``) come with it, in the same order.
 
 The rules live here too: which lesson is next (``up_next``, ``following``),
 where a lesson stands (``position``) and which model and optimizer a plugin's
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mnistkit.curriculum.exercises import ExerciseSet, load_exercises
 from mnistkit.curriculum.lessons import Lesson, load_lessons, parse_lesson
-from mnistkit.curriculum.progress import DONE
+from mnistkit.curriculum.progress import DONE, lesson_status
 from mnistkit.errors import ConfigError, MnistkitError
 
 KIT_GROUP = "mnistkit"
@@ -33,11 +35,16 @@ KIT_GROUP = "mnistkit"
 
 @dataclass(frozen=True)
 class Curriculum:
-    """Core lessons and plugin lessons (plugin name to its lessons, in reading order), plus what failed to load."""
+    """Core lessons and plugin lessons (plugin name to its lessons, in reading order), their exercises, and what failed to load."""
 
     core: tuple[Lesson, ...] = ()
     by_plugin: dict[str, tuple[Lesson, ...]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    exercises: ExerciseSet = field(default_factory=ExerciseSet)
+
+    def status(self, lesson_id: str, progress) -> str:
+        """The lesson's status in ``progress``: done, for a lesson with exercises, only once they all pass."""
+        return lesson_status(progress, lesson_id, [exercise.id for exercise in self.exercises.for_lesson(lesson_id)])
 
     def ordered(self) -> Iterator[Lesson]:
         """Every lesson in reading order: the curriculum, then the plugin groups."""
@@ -141,8 +148,9 @@ def load(registry) -> Curriculum:
     if kit:
         by_plugin[KIT_GROUP] = kit
     groups = sorted(by_plugin.items(), key=lambda item: (min(lesson.order for lesson in item[1]), item[0]))
-    return Curriculum(core, {name: tuple(sorted(lessons, key=_reading_order)) for name, lessons in groups},
-                      tuple(problems))
+    lessons = Curriculum(core, {name: tuple(sorted(lessons, key=_reading_order)) for name, lessons in groups})
+    exercises = load_exercises(lessons)
+    return dataclasses.replace(lessons, problems=tuple(problems) + exercises.problems, exercises=exercises)
 
 
 def _reading_order(lesson: Lesson) -> tuple[int, str]:
