@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mnistkit.cli import board, common, completion, data, lessons, plugins, run, trained, tui
+from mnistkit.cli import board, common, completion, data, exercises, lessons, plugins, run, trained, tui
 from mnistkit.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from mnistkit.errors import MnistkitError
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     trained.add_to(commands)
     tui.add_to(commands)
     lessons.add_to(commands)
+    exercises.add_to(commands)
     board.add_to(commands)
     completion.add_to(commands)
     return parser

@@ -94,6 +94,11 @@ def _curriculum(args: argparse.Namespace):
     return registry, curriculum
 
 
+def curriculum_of(args: argparse.Namespace) -> Curriculum:
+    """The curriculum (with its exercises) for the plugin options in ``args``; problems are warning lines."""
+    return _curriculum(args)[1]
+
+
 def cmd_lessons(args: argparse.Namespace) -> int:
     from mnistkit.curriculum.progress import ProgressStore
 
@@ -189,39 +194,52 @@ def cmd_lesson_reset(args: argparse.Namespace) -> int:
 
 
 def list_lessons(console: Console, curriculum: Curriculum, store: ProgressStore) -> None:
-    """The curriculum in order with each lesson's status, then the plugins' lessons."""
+    """The curriculum in order with each lesson's status and its exercises', then the plugins' lessons."""
     from rich.table import Table
 
-    if curriculum.core:
-        table = Table("#", "id", "title", "min", "status", title="The curriculum", title_justify="left",
-                      title_style="bold")
-        for number, lesson in enumerate(curriculum.core, start=1):
-            table.add_row(str(number), lesson.id, lesson.title, str(lesson.minutes), _MARKS[store.status(lesson.id)])
+    groups = [("The curriculum", list(curriculum.core)), ("Plugin lessons", curriculum.plugin_lessons())]
+    for title, lessons in groups:
+        if not lessons:
+            continue
+        table = Table("#", "id", "title", "min", "status", "exercise", title=title, title_justify="left", title_style="bold")
+        for number, lesson in enumerate(lessons, start=1):
+            table.add_row(str(number), lesson.id, lesson.title, str(lesson.minutes),
+                          _MARKS[curriculum.status(lesson.id, store)], _exercise_mark(curriculum, lesson.id, store))
         console.print(table)
-    if curriculum.by_plugin:
-        table = Table("#", "id", "title", "min", "status", title="Plugin lessons", title_justify="left",
-                      title_style="bold")
-        for number, lesson in enumerate(curriculum.plugin_lessons(), start=1):
-            table.add_row(str(number), lesson.id, lesson.title, str(lesson.minutes), _MARKS[store.status(lesson.id)])
-        console.print(table)
-    upcoming = curriculum.up_next(store.status, store.last_lesson())
+    upcoming = curriculum.up_next(lambda lesson_id: curriculum.status(lesson_id, store), store.last_lesson())
     if upcoming is not None:
         console.print(f"Next: [bold]mnistkit lesson show {upcoming.id}[/]")
     else:
         console.print("[green]Every lesson of the curriculum is done.[/]")
 
 
+def _exercise_mark(curriculum: Curriculum, lesson_id: str, store: ProgressStore) -> str:
+    """``✓ passed``, ``✎ 1/2``, ``· 0/1``, or empty for a lesson without exercises."""
+    states = [store.exercise_status(exercise.id) for exercise in curriculum.exercises.for_lesson(lesson_id)]
+    if not states:
+        return ""
+    passed = sum(state == "passed" for state in states)
+    if passed == len(states):
+        return "[green]✓ passed[/]" if len(states) == 1 else f"[green]✓ {passed}/{len(states)}[/]"
+    if any(state != "not started" for state in states):
+        return f"[yellow]✎ {passed}/{len(states)}[/]"
+    return f"[dim]· {passed}/{len(states)}[/]"
+
+
 def lessons_listing(curriculum: Curriculum, store: ProgressStore) -> list[dict[str, Any]]:
     """Every lesson in reading order as a JSON-ready dict, for ``mnistkit lessons --json``.
 
     Keys: ``id``, ``title``, ``order`` (the lesson file's own), ``minutes``,
-    ``status`` ("not started", "current" or "done"), ``stage`` (or None),
-    ``prerequisites``, ``source`` ("curriculum" or "plugin"), ``plugin`` (the
-    plugin group's name, None for the curriculum) and ``path``.
+    ``status`` ("not started", "current" or "done": a lesson with exercises is
+    done once they pass), ``exercises`` (each ``{"id", "status"}``), ``stage``
+    (or None), ``prerequisites``, ``source`` ("curriculum" or "plugin"),
+    ``plugin`` (the plugin group's name, None for the curriculum) and ``path``.
     """
     groups = [(None, curriculum.core), *curriculum.by_plugin.items()]
     return [{"id": lesson.id, "title": lesson.title, "order": lesson.order, "minutes": lesson.minutes,
-             "status": store.status(lesson.id), "stage": lesson.stage, "prerequisites": list(lesson.prerequisites),
+             "status": curriculum.status(lesson.id, store),
+             "exercises": [{"id": e.id, "status": store.exercise_status(e.id)} for e in curriculum.exercises.for_lesson(lesson.id)],
+             "stage": lesson.stage, "prerequisites": list(lesson.prerequisites),
              "source": "curriculum" if plugin is None else "plugin", "plugin": plugin, "path": str(lesson.path)}
             for plugin, lessons in groups for lesson in lessons]
 
@@ -245,6 +263,8 @@ def show_lesson(console: Console, curriculum: Curriculum, lesson_id: str, store:
     hints = []
     if lesson.stage:
         hints.append(f"Run it: [bold]mnistkit lesson run {lesson.id}[/]")
+    for exercise in curriculum.exercises.for_lesson(lesson.id):
+        hints.append(f"Exercise ({store.exercise_status(exercise.id)}): [bold]mnistkit exercise start {exercise.id}[/]")
     if not answers and lesson.questions:
         hints.append(f"Answers: [bold]mnistkit lesson show {lesson.id} --answers[/]")
     following = curriculum.following(lesson.id)
@@ -255,7 +275,7 @@ def show_lesson(console: Console, curriculum: Curriculum, lesson_id: str, store:
 
 
 def _header(curriculum: Curriculum, lesson: Lesson, store: ProgressStore) -> str:
-    parts = [curriculum.position(lesson), f"{lesson.minutes} min", f"status: {store.status(lesson.id)}"]
+    parts = [curriculum.position(lesson), f"{lesson.minutes} min", f"status: {curriculum.status(lesson.id, store)}"]
     if lesson.plugin:
         parts.insert(1, f"plugin {lesson.plugin}")
     if lesson.stage:
@@ -327,6 +347,11 @@ def run_lesson(console: Console, curriculum: Curriculum, lesson: Lesson, store: 
     finally:
         emit.close()
     store.mark(lesson.id, "done")
+    pending = [e for e in curriculum.exercises.for_lesson(lesson.id) if store.exercise_status(e.id) != "passed"]
+    if pending:
+        console.print(f"[green]Stage {lesson.stage!r} finished in {result.seconds:.1f} s.[/] The lesson is done when its "
+                      f"exercise passes: [bold]mnistkit exercise start {pending[0].id}[/]", soft_wrap=True)
+        return 0
     following = curriculum.following(lesson.id)
     after = f"  Next: [bold]mnistkit lesson show {following.id}[/]" if following is not None else ""
     console.print(f"[green]Stage {lesson.stage!r} finished in {result.seconds:.1f} s; lesson {lesson.id!r} is done.[/]{after}")

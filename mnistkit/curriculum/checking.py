@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -155,8 +156,15 @@ def _stop(child: subprocess.Popen) -> None:
     child.wait()
 
 
+_NATIVE_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog|[IWE]\d{4} \d\d:\d\d:\d\d|"
+                           r"To enable the following instructions|oneDNN custom operations)")
+"""Lines TensorFlow's and XLA's native loggers print at start-up: not the learner's output."""
+
+
 def _last_lines(text: str, lines: int = 12) -> str:
-    return "\n".join(text.rstrip().splitlines()[-lines:])
+    """The last lines the learner's code printed, without the native libraries' start-up noise."""
+    kept = [line for line in text.rstrip().splitlines() if not _NATIVE_NOISE.match(line)]
+    return "\n".join(kept[-lines:])
 
 
 def _seconds(value: float) -> str:
