@@ -1,0 +1,38 @@
+"""Exercise evaluate-mask: score every test image, padding and masking the last batch.
+
+Check your work with:  mnistkit exercise check evaluate-mask
+"""
+
+import numpy as np
+import optax
+from clu import metrics
+from flax import nnx, struct
+
+
+@struct.dataclass
+class Metrics(metrics.Collection):
+    accuracy: metrics.Accuracy
+    loss: metrics.Average.from_output("loss")
+
+
+@nnx.jit
+def eval_step(model, images, labels, mask):
+    """The metrics of one batch; the rows where mask is False do not count."""
+    logits = model(images)
+    losses = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+    # TODO: hand the mask to the metrics, so that padded rows are left out.
+    return Metrics.single_from_model_output(loss=losses, logits=logits, labels=labels)
+
+
+def evaluate(model, images, labels, batch_size=32):
+    """Accuracy and mean loss over every image; every batch eval_step gets has batch_size rows."""
+    model.eval()
+    totals = Metrics.empty()
+    for start in range(0, len(images), batch_size):
+        batch_images = images[start:start + batch_size]
+        batch_labels = labels[start:start + batch_size]
+        mask = np.ones(len(batch_labels), dtype=bool)
+        # TODO: pad a short last batch to batch_size rows, with False in the mask for the padding.
+        totals = totals.merge(eval_step(model, batch_images, batch_labels, mask))
+    model.train()
+    return {name: float(value) for name, value in totals.compute().items()}

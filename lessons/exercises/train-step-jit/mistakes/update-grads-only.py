@@ -1,0 +1,25 @@
+"""The older Flax call: optimizer.update(grads), without the model."""
+
+import optax
+from clu import metrics
+from flax import nnx, struct
+
+
+@struct.dataclass
+class Metrics(metrics.Collection):
+    accuracy: metrics.Accuracy
+    loss: metrics.Average.from_output("loss")
+
+
+def loss_fn(model, images, labels):
+    logits = model(images)
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+    return loss, logits
+
+
+@nnx.jit
+def train_step(model, optimizer, images, labels):
+    grad_fn = nnx.value_and_grad(loss_fn, has_aux=True)
+    (loss, logits), grads = grad_fn(model, images, labels)
+    optimizer.update(grads)
+    return Metrics.single_from_model_output(loss=loss, logits=logits, labels=labels)
