@@ -19,7 +19,7 @@ $(BIN)/python:
 # The worked third-party plugin is installed like any plugin package (not editable,
 # so its packaging is tested too); its tests run with the rest (see testpaths).
 EXAMPLE := examples/mnistkit-plugin-example
-EXAMPLE_FILES := $(wildcard $(EXAMPLE)/pyproject.toml $(EXAMPLE)/mnistkit_example/*.py $(EXAMPLE)/mnistkit_example/lessons/*.md)
+EXAMPLE_FILES := $(wildcard $(EXAMPLE)/pyproject.toml $(EXAMPLE)/mnistkit_example/*.py $(EXAMPLE)/mnistkit_example/lessons/*.md $(EXAMPLE)/mnistkit_example/lessons/exercises/*/*)
 
 # Two stamps: `make run` installs what running needs (.installed-run: mnistkit and its
 # dependencies); `make test`, `make lint` and `make install` add the test tools and the

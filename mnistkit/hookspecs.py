@@ -31,6 +31,17 @@ for a plugin file, a path relative to it). Registering a name that another
 plugin registered, a spec of the wrong type, or a lesson that does not exist
 is a problem reported as ``plugin 'NAME': ...``; the registration is skipped.
 
+A lesson can come with exercises, code the learner writes and mnistkit
+checks: put each in a folder of an ``exercises/`` folder beside the lesson
+file (``my_package/lessons/exercises/my-exercise/``, shipped as package data
+too), with ``exercise.md`` (front matter whose ``lesson:`` is the lesson's
+id, the task, ``## Hints``), ``starter.py``, ``solution.py``, ``check.py`` and
+``mistakes/*.py``. ``mnistkit exercises`` and the TUI list them after the
+curriculum's, and the contract check ``lesson_exercises`` proves them: the
+starter fails with the message it names, the solution passes, each mistake
+fails with its own. ``mnistkit.curriculum.exercises`` describes the format;
+``lessons/README.md`` is the guide.
+
 Plugin modules should not do heavy work at import: they are imported only
 when a command needs plugins. ``mnistkit.testing`` checks every registration
 against these contracts (``pytest --mnistkit-plugin my_plugin``).

@@ -300,3 +300,28 @@ def test_a_plugin_lessons_code_runs_in_a_scratch_folder_and_passes_when_right(tm
 def test_a_plugin_lessons_raising_block_fails_naming_the_line(tmp_path):
     message = outcome(lesson_check(tmp_path, "import nonexistent_module_for_the_test\n"))
     assert message is not None and f"{tmp_path / 'lesson.md'}:14: the code block raised ModuleNotFoundError" in message, message
+
+
+def exercise_check(tmp_path: Path, solution: str):
+    """The lesson_exercises check of a one-metric plugin whose lesson has one exercise with this solution."""
+    (tmp_path / "lesson.md").write_text(LESSON)
+    (tmp_path / "claims.py").write_text(textwrap.dedent(CLAIMS))
+    lesson_id = LESSON.split("id: ", 1)[1].split()[0]
+    folder = tmp_path / "exercises" / "half-it"
+    folder.mkdir(parents=True)
+    (folder / "exercise.md").write_text(f'---\nid: half-it\nlesson: {lesson_id}\ntitle: Half\nstarter_fails_with: "not a half"\n'
+                                        "---\nWrite `half()`.\n\n## Hints\n1. One over two.\n")
+    (folder / "starter.py").write_text("def half():\n    return 1  # TODO\n")
+    (folder / "solution.py").write_text(solution)
+    (folder / "check.py").write_text("from mnistkit.curriculum.checks import Failed\n\n\ndef check(learner):\n"
+                                     "    if learner.half() != 0.5:\n        raise Failed('half() is not a half.')\n"
+                                     "    return 'a half.'\n")
+    return {check.id: check for check in checks_for(str(tmp_path / "claims.py"))}["metric:half:lesson_exercises"]
+
+
+def test_a_plugin_exercise_is_proven_like_the_builtin_ones(tmp_path):
+    assert outcome(exercise_check(tmp_path, "def half():\n    return 0.5\n")) is None
+    (tmp_path / "wrong").mkdir()
+    message = outcome(exercise_check(tmp_path / "wrong", "def half():\n    return 2\n"))
+    assert message is not None and "its lesson's exercises do not prove" in message, message
+    assert "half-it solution" in message and "should pass; failed: half() is not a half." in message, message

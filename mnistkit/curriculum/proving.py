@@ -35,7 +35,7 @@ class Proof:
         return not self.result.passed and self.expected.lower() in self.result.message.lower()
 
     def describe(self) -> str:
-        want = "passes" if self.expected is None else f"fails with {self.expected!r}"
+        want = "pass" if self.expected is None else f"fail with {self.expected!r}"
         got = ("passed" if self.result.passed else "failed") + f": {self.result.message}"
         mark = "ok  " if self.holds else "FAIL"
         return f"{mark} {self.exercise.id} {self.case} ({self.result.seconds:.1f} s): should {want}; {got}"

@@ -85,6 +85,46 @@ def _run_lesson_code(plugin: str, path: str, text: str) -> None:
         run_lesson_code(parse_lesson(text, path), short=True)
 
 
+def check_lesson_exercises(target: Target) -> None:
+    """Each exercise of the lesson is proven as the test suite proves the builtin ones.
+
+    The exercises are the folders in the ``exercises/`` folder beside the
+    lesson file whose ``lesson:`` is this lesson's id (see
+    ``mnistkit.curriculum.exercises``). Each must parse; its starter must fail
+    with the message its front matter names, its solution must pass, and each
+    mistake must fail with its message (``mnistkit.curriculum.proving``). A
+    lesson without exercises passes.
+    """
+    from mnistkit.curriculum.exercises import EXERCISES_FOLDER, parse_exercise
+    from mnistkit.curriculum.lessons import parse_lesson
+    from mnistkit.errors import ConfigError
+
+    path = target.lesson
+    if path is None or not path.is_file() or not (path.parent / EXERCISES_FOLDER).is_dir():
+        return
+    lesson_id = parse_lesson(path.read_text(encoding="utf-8"), path).id
+    found = []
+    for folder in sorted((path.parent / EXERCISES_FOLDER).iterdir()):
+        if (folder / "exercise.md").is_file():
+            try:
+                exercise = parse_exercise(folder, target.plugin)
+            except ConfigError as exc:
+                fail(target, f"an exercise beside its lesson does not parse: {exc}")
+            if exercise.lesson == lesson_id:
+                found.append(exercise)
+    failing = [proof.describe() for proof in _proofs(tuple(e.folder for e in found), target.plugin) if not proof.holds]
+    require(not failing, target, "its lesson's exercises do not prove:\n  " + "\n  ".join(failing))
+
+
+@functools.cache
+def _proofs(folders: tuple, plugin: str) -> tuple:
+    """The proofs of the exercises in ``folders``, once per process (the specs that share a lesson share its exercises)."""
+    from mnistkit.curriculum.exercises import parse_exercise
+    from mnistkit.curriculum.proving import prove
+
+    return tuple(prove([parse_exercise(folder, plugin) for folder in folders])) if folders else ()
+
+
 def check_plugin_loads_cleanly(target: Target) -> None:
     """The plugin imports, registers, and has no problems (an unknown hook, a bad spec, a taken name)."""
     registry = target.registry
@@ -110,6 +150,7 @@ MODEL_CHECKS = (
     check_model_same_seed_same_result,
     check_model_learns,
     check_lesson,
+    check_lesson_exercises,
 )
 OPTIMIZER_CHECKS = (
     check_optimizer_builds,
@@ -119,6 +160,7 @@ OPTIMIZER_CHECKS = (
     check_optimizer_same_seed_same_result,
     check_optimizer_learns,
     check_lesson,
+    check_lesson_exercises,
 )
 METRIC_CHECKS = (
     check_metric_values_in_bounds,
@@ -126,6 +168,7 @@ METRIC_CHECKS = (
     check_metric_compiles_once,
     check_metric_is_deterministic,
     check_lesson,
+    check_lesson_exercises,
 )
 CHECKS = {"plugin": PLUGIN_CHECKS, "model": MODEL_CHECKS, "optimizer": OPTIMIZER_CHECKS, "metric": METRIC_CHECKS}
 
