@@ -17,7 +17,7 @@ from mnistkit.cli import main
 from mnistkit.curriculum.loader import load
 from mnistkit.host.loading import load_registry
 
-FIRST = "pipeline-scale"
+FIRST = "stack-update"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_exercises_json_lists_every_exercise_with_its_status(capsys):
 def test_start_writes_the_starter_and_prints_its_path_last_and_keeps_edits(tmp_path, capsys, exercise):
     assert main(["exercise", "start", FIRST, "--dir", str(tmp_path)]) == 0
     path = Path(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])
-    assert path == tmp_path / "pipeline_scale.py" and path.read_text() == exercise.starter()
+    assert path == tmp_path / "stack_update.py" and path.read_text() == exercise.starter()
     path.write_text("# my edits\n")
     assert main(["exercise", "start", FIRST, "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -45,7 +45,7 @@ def test_start_writes_the_starter_and_prints_its_path_last_and_keeps_edits(tmp_p
     assert main(["exercise", "start", FIRST, "--dir", str(tmp_path), "--reset"]) == 0
     out = capsys.readouterr().out
     assert "Replacing your file with the starter" in out and path.read_text() == exercise.starter()
-    assert (tmp_path / "pipeline_scale.py.bak").read_text() == "# my edits\n"
+    assert (tmp_path / "stack_update.py.bak").read_text() == "# my edits\n"
 
 
 def test_check_exits_1_on_the_starter_and_0_on_the_solution_and_the_lesson_follows(tmp_path, capsys, exercise):
@@ -57,18 +57,17 @@ def test_check_exits_1_on_the_starter_and_0_on_the_solution_and_the_lesson_follo
     assert main(["exercises", "--json"]) == 0
     status = {item["id"]: item["status"] for item in json.loads(capsys.readouterr().out)}
     assert status[FIRST] == "attempted"
-    (tmp_path / "pipeline_scale.py").write_text(exercise.solution())
+    (tmp_path / "stack_update.py").write_text(exercise.solution())
     assert main(["exercise", "check", FIRST, "--dir", str(tmp_path)]) == 0
     assert "Passed" in capsys.readouterr().out
     assert main(["lessons", "--json"]) == 0
-    pipeline = next(item for item in json.loads(capsys.readouterr().out) if item["id"] == "pipeline")
-    assert {"id": FIRST, "status": "passed"} in pipeline["exercises"]
-    others = [item for item in pipeline["exercises"] if item["id"] != FIRST]
-    assert pipeline["status"] == ("done" if not others else "current")
+    stack = next(item for item in json.loads(capsys.readouterr().out) if item["id"] == "stack")
+    assert stack["exercises"] == [{"id": FIRST, "status": "passed"}]
+    assert stack["status"] == "done"  # a lesson with an exercise is done once it passes
 
 
 @pytest.mark.parametrize("argv", [
-    ["exercise", "check", "pipeline-scal"],
+    ["exercise", "check", "stack-updat"],
     ["exercise", "hint", "nope"],
     ["exercise", "solution", "nope"],
 ])
@@ -97,12 +96,12 @@ def test_solution_prints_only_the_code_when_piped(exercise):
 
 
 def test_reset_puts_the_starter_back_and_forgets_progress(tmp_path, capsys, exercise):
-    path = tmp_path / "pipeline_scale.py"
+    path = tmp_path / "stack_update.py"
     path.write_text("# mine\n")
     main(["exercise", "hint", FIRST])
     assert main(["exercise", "reset", FIRST, "--dir", str(tmp_path)]) == 0
     assert "is reset" in capsys.readouterr().out
-    assert path.read_text() == exercise.starter() and (tmp_path / "pipeline_scale.py.bak").read_text() == "# mine\n"
+    assert path.read_text() == exercise.starter() and (tmp_path / "stack_update.py.bak").read_text() == "# mine\n"
     main(["exercises", "--json"])
     item = next(item for item in json.loads(capsys.readouterr().out) if item["id"] == FIRST)
     assert item["status"] == "not started" and item["hints_shown"] == 0
@@ -136,7 +135,7 @@ def test_watch_checks_again_on_every_save_and_answers_keys(tmp_path, exercise):
     try:
         _wait_for(lines, "Not yet", seen)  # the starter, checked at once
         assert exercise.starter_fails_with in seen[-1]
-        (tmp_path / "pipeline_scale.py").write_text(exercise.solution())  # a save
+        (tmp_path / "stack_update.py").write_text(exercise.solution())  # a save
         _wait_for(lines, "Passed", seen)
         _wait_for(lines, "goes on to", seen)  # it asks; it does not move on by itself
         assert child.stdin is not None

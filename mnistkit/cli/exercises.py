@@ -194,6 +194,8 @@ def record(store, exercise: Exercise, passed: bool) -> None:
 
 
 def cmd_hint(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from mnistkit.curriculum.progress import ProgressStore
 
     _, exercises = load(args)
@@ -203,11 +205,11 @@ def cmd_hint(args: argparse.Namespace) -> int:
     if store.hints_shown(exercise.id) >= len(exercise.hints):
         console.print("Every hint is shown already:", highlight=False)
         for number, text in enumerate(exercise.hints, start=1):
-            console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {text}", soft_wrap=True)
+            console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(text)}", soft_wrap=True)
         console.print(f"The solution: [bold]mnistkit exercise solution {exercise.id}[/]")
         return 0
     number = store.show_hint(exercise.id, len(exercise.hints))
-    console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {exercise.hints[number - 1]}", soft_wrap=True)
+    console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(exercise.hints[number - 1])}", soft_wrap=True)
     if number < len(exercise.hints):
         console.print(f"[dim]Another: mnistkit exercise hint {exercise.id}[/]")
     return 0

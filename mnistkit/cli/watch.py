@@ -251,9 +251,11 @@ def _report(console, exercises, exercise, check: _Check, store) -> None:
 
 
 def _hint(console, exercise, store) -> None:
+    from rich.markup import escape
+
     shown = store.hints_shown(exercise.id)
     if shown >= len(exercise.hints):
         console.print("No more hints; [bold]s[/] shows the solution.")
         return
     number = store.show_hint(exercise.id, len(exercise.hints))
-    console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {exercise.hints[number - 1]}", soft_wrap=True)
+    console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(exercise.hints[number - 1])}", soft_wrap=True)
