@@ -8,6 +8,8 @@ import pytest
 
 from mnistkit.cli import main
 from mnistkit.curriculum.lessons import load_curriculum
+from mnistkit.curriculum.loader import load
+from mnistkit.host.loading import load_registry
 from mnistkit.curriculum.progress import ProgressStore
 
 
@@ -22,12 +24,15 @@ def out(capsys) -> str:
 
 def test_lessons_lists_the_curriculum_with_progress(capsys):
     ProgressStore().mark("data", "done")
+    ProgressStore().mark("stack", "done")  # its stage ran, but its exercise has not passed
+    ProgressStore().mark_exercise("data-counts", "passed")
     ProgressStore().mark("pipeline", "current")
     assert main(["lessons"]) == 0
     text = out(capsys)
     for lesson in load_curriculum():
         assert lesson.id in text
     assert "✓ done" in text and "▶ current" in text and "Plugin lessons" in text
+    assert text.count("✓ done") == 1 and "✓ passed" in text and "· 0/3" in text  # data; pipeline's three exercises
     assert "Next: mnistkit lesson show pipeline" in text
 
 
@@ -35,14 +40,14 @@ def test_show_renders_the_lesson_and_hides_the_answers(capsys):
     assert main(["lesson", "show", "pipeline"]) == 0
     text = out(capsys)
     assert "The input pipeline" in text and "drop_remainder" in text
-    assert "answer hidden" in text and "wraps around" not in text
+    assert "answer hidden" in text and "casting first gives" not in text
     assert "<!--" not in text and "mnistkit lesson run pipeline" in text
     assert ProgressStore().status("pipeline") == "current"
 
 
 def test_show_with_answers_reveals_them(capsys):
     assert main(["lesson", "show", "pipeline", "--answers"]) == 0
-    assert "wraps around" in out(capsys)
+    assert "casting first gives" in out(capsys)
 
 
 def test_an_unknown_lesson_is_one_line_and_exit_2(capsys):
@@ -51,11 +56,14 @@ def test_an_unknown_lesson_is_one_line_and_exit_2(capsys):
     assert len(err) == 1 and "no lesson 'quantum'; the lessons are: stack, data" in err[0]
 
 
-def test_run_shows_the_stage_result_and_marks_the_lesson_done(capsys):
+def test_run_shows_the_stage_result_and_the_lesson_waits_for_its_exercise(capsys):
     assert main(["lesson", "run", "data", "--data", "sample"]) == 0
     text = out(capsys)
-    assert "(6000, 28, 28)" in text and "labelled" in text and "lesson 'data' is done" in text
-    assert ProgressStore().status("data") == "done"
+    assert "(6000, 28, 28)" in text and "labelled" in text
+    assert "The lesson is done when its exercise passes: mnistkit exercise start data-counts" in text
+    assert load(load_registry()).status("data", ProgressStore()) == "current"
+    ProgressStore().mark_exercise("data-counts", "passed")
+    assert load(load_registry()).status("data", ProgressStore()) == "done"
 
 
 def test_run_of_a_plugin_lesson_uses_the_plugins_model(capsys):
