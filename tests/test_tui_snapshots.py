@@ -9,7 +9,7 @@ pictures change only when the TUI does; runs are fed fixed events.
 from __future__ import annotations
 
 import pytest
-from test_tui_support import fixed_run, small_curriculum, small_registry
+from test_tui_support import fixed_run, small_curriculum, small_curriculum_with_exercises, small_registry
 
 from mnistkit.tui.app import LIGHT, MnistkitApp
 
@@ -103,3 +103,16 @@ def test_help_screen(snap_compare, app):
         await pilot.press("question_mark")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=help_screen)
+
+
+def test_exercise_view(snap_compare, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # the file's path reads ~/home/exercises/model_one.py on every machine
+    monkeypatch.setenv("MNISTKIT_HOME", str(tmp_path / "home"))
+    app = MnistkitApp(small_registry(tmp_path), curriculum=small_curriculum_with_exercises(tmp_path))
+
+    async def first_exercise_with_a_hint(pilot):
+        await _settle(pilot)
+        await pilot.press("]", "e", "ctrl+g")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=first_exercise_with_a_hint)

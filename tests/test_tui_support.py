@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistkit.curriculum.lessons import parse_lesson
+from mnistkit.curriculum.exercises import ExerciseSet, parse_exercise
+from mnistkit.curriculum.lessons import lessons_dir, parse_lesson
 from mnistkit.curriculum.loader import Curriculum
 from mnistkit.engine import events as ev
 from mnistkit.host.loading import ENTRY_POINT_GROUP, load_registry
@@ -154,6 +155,71 @@ def small_curriculum(folder: Path) -> Curriculum:
     core = tuple(parse_lesson(text, folder / "core.md") for text in CORE_LESSONS)
     tiny = replace(parse_lesson(TINY_LESSON, folder / "tiny.md"), plugin="tiny")
     return Curriculum(core, {"tiny": (tiny,)})
+
+
+SMALL_EXERCISES = {
+    "model-one": ("""\
+---
+id: model-one
+lesson: model
+title: Count the logits
+order: 1
+starter_fails_with: "not 10"
+---
+Write `logits()`, returning how many logits the model gives for one image.
+
+## Hints
+1. One logit per digit.
+2. There are ten digits.
+""", "def logits():\n    # TODO: how many?\n    return 0\n", "def logits():\n    return 10\n"),
+    "model-two": ("""\
+---
+id: model-two
+lesson: model
+title: Name the kernel size
+order: 2
+starter_fails_with: "not 3"
+---
+Write `kernel()`, returning the size of the convolution's kernel.
+
+## Hints
+1. The lesson says 3x3.
+""", "def kernel():\n    return 0\n", "def kernel():\n    return 3\n"),
+}
+"""Two small exercises of the small curriculum's ``model`` lesson (task, starter, solution); their checks are never run."""
+
+CHECK = """\
+from mnistkit.curriculum.checks import Failed
+
+
+def check(learner):
+    raise Failed("these exercises are for the screen only")
+"""
+
+
+def write_exercises(folder: Path) -> list[Path]:
+    """Write ``SMALL_EXERCISES`` as exercise folders in ``folder/exercises``; return the folders."""
+    written = []
+    for exercise_id, (task, starter, solution) in SMALL_EXERCISES.items():
+        where = folder / "exercises" / exercise_id
+        where.mkdir(parents=True, exist_ok=True)
+        for name, text in (("exercise.md", task), ("starter.py", starter), ("solution.py", solution), ("check.py", CHECK)):
+            (where / name).write_text(text)
+        written.append(where)
+    return written
+
+
+def small_curriculum_with_exercises(folder: Path) -> Curriculum:
+    """``small_curriculum`` with the two exercises of ``SMALL_EXERCISES`` on its ``model`` lesson."""
+    exercises = ExerciseSet(tuple(parse_exercise(where) for where in write_exercises(folder)))
+    return replace(small_curriculum(folder), exercises=exercises)
+
+
+def pipeline_curriculum() -> Curriculum:
+    """The real pipeline lesson with its first real exercise, pipeline-scale (and no other, whatever else is written)."""
+    path = lessons_dir() / "pipeline.md"
+    lesson = parse_lesson(path.read_text(encoding="utf-8"), path)
+    return Curriculum((lesson,), exercises=ExerciseSet((parse_exercise(lessons_dir() / "exercises" / "pipeline-scale"),)))
 
 
 def fixed_run(epochs: int = 2, steps: int = 40, num_test: int = 25) -> list[object]:

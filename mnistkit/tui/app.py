@@ -29,11 +29,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from mnistkit.curriculum import loader as lessons
 from mnistkit.curriculum import progress as learner
-from mnistkit.curriculum.progress import CURRENT, DONE
+from mnistkit.curriculum.progress import CURRENT, DONE, PASSED
 from mnistkit.curriculum.stages import StageContext, lesson_config
 from mnistkit.engine import events as ev
 from mnistkit.errors import MnistkitError
 from mnistkit.runs.config import RunConfig, settle
+from mnistkit.tui.screens.exercise import ExerciseScreen
 from mnistkit.tui.screens.main import MainScreen
 from mnistkit.tui.training import StageDone, run_events, run_stage_into
 
@@ -49,6 +50,7 @@ ACTIONS = (
     ("Next lesson", "Open the next lesson in the sidebar's order", "next_lesson", False),
     ("Previous lesson", "Open the previous lesson", "previous_lesson", False),
     ("Mark the lesson done", "Record this lesson as done in your progress", "mark_done", False),
+    ("Open the lesson's exercise", "Write the code the lesson asks for; mnistkit checks it", "exercise", False),
     ("Choose what to train", "Pick the model, optimizer, metrics, hyper-parameters and data", "train", False),
     ("Train again", "Start a run with the last settings you chose", "train_again", False),
     ("Run the lesson's stage", "Run the runnable step that goes with this lesson", "run_stage", False),
@@ -121,17 +123,24 @@ class MnistkitApp(App[None]):
     def resume(self) -> None:
         """Open the next lesson (the curriculum's rule, as ``mnistkit lessons`` says), else the last one opened."""
         last = self.progress.last_lesson()
-        start = self.curriculum.up_next(self.progress.status, last) or self.curriculum.get(last)
+        start = self.curriculum.up_next(self.lesson_status, last) or self.curriculum.get(last)
         if start is not None:
             self.open_lesson(start.id)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if isinstance(screen, ExerciseScreen):
+            for title, help_text, action in screen.palette_commands():
+                yield SystemCommand(title, help_text, partial(screen.run_action, action))
         for title, help_text, action, anywhere in ACTIONS:
             if anywhere or isinstance(screen, MainScreen):
                 yield SystemCommand(title, help_text, partial(self.run_action, action))
 
     # Lessons
+
+    def lesson_status(self, lesson_id: str) -> str:
+        """The lesson's status as shown: done, for a lesson with exercises, once they all pass."""
+        return self.curriculum.status(lesson_id, self.progress)
 
     def open_lesson(self, lesson_id: str) -> None:
         """Show a lesson and record it as the current one (a done lesson stays done)."""
@@ -144,8 +153,8 @@ class MnistkitApp(App[None]):
         if previous and previous != lesson_id:
             opened = self.curriculum.get(previous)
             assert opened is not None  # lesson_id only ever names a lesson of the curriculum
-            self.main.mark_lesson(opened, self.progress.status(previous))
-        self.main.show_lesson(lesson, self.progress.status(lesson_id), self.curriculum.position(lesson))
+            self.main.mark_lesson(opened)
+        self.main.show_lesson(lesson, self.curriculum.position(lesson))
 
     def action_next_lesson(self) -> None:
         self._step_lesson(+1)
@@ -166,8 +175,40 @@ class MnistkitApp(App[None]):
             self.notify("Open a lesson first.")
             return
         self.progress.mark(lesson.id, DONE)
-        self.main.mark_lesson(lesson, DONE)
-        self.notify(f"Done: {lesson.title}")
+        self.main.mark_lesson(lesson)
+        if self.lesson_status(lesson.id) == DONE:
+            self.notify(f"Done: {lesson.title}")
+        else:
+            self.notify("Noted. A lesson with exercises is done once they pass: press e for its exercise.")
+
+    def action_exercise(self) -> None:
+        """Open the exercise view on the lesson's first exercise not passed yet (else its first)."""
+        lesson = self.curriculum.get(self.lesson_id)
+        if lesson is None:
+            self.notify("Open a lesson first.")
+            return
+        exercises = self.curriculum.exercises.for_lesson(lesson.id)
+        if not exercises:
+            self.notify("This lesson has no exercise. Press ] for the next lesson.")
+            return
+        states = [self.progress.exercise_status(exercise.id) for exercise in exercises]
+        index = next((i for i, state in enumerate(states) if state != PASSED), 0)
+        try:
+            screen = ExerciseScreen(exercises, index, self.progress)
+        except MnistkitError as err:
+            self.notify(str(err), title="Exercise", severity="error")
+            return
+        self.push_screen(screen)
+
+    @on(ExerciseScreen.Changed)
+    def _exercise_changed(self, message: ExerciseScreen.Changed) -> None:
+        lesson = self.curriculum.get(message.exercise.lesson)
+        if lesson is None:
+            return
+        self.main.mark_lesson(lesson)
+        if self.progress.exercise_status(message.exercise.id) == PASSED and self.lesson_status(lesson.id) == DONE:
+            self.notify(f"{lesson.title}: every exercise passes, the lesson is done. "
+                        f"Esc twice back to it, then ] for the next one.", title="Lesson done", timeout=8)
 
     # Views
 

@@ -19,6 +19,7 @@ KEYS = (
     ("t", "choose what to train: model, optimizer, metrics, hyper-parameters, data"),
     ("g", "train again with the last settings"),
     ("r", "run this lesson's stage"),
+    ("e", "open the lesson's exercise: write the code, mnistkit checks it (keys below)"),
     ("x", "cancel the run (the model keeps what it learnt)"),
     ("p", "browse plugins, including those that failed to load and why"),
     ("ctrl+t", "switch between the light and dark themes"),
@@ -26,13 +27,31 @@ KEYS = (
     ("Tab", "move between parts of the screen (shift+Tab goes back)"),
     ("?", "this screen"),
     ("q", "quit (from the main screen; ctrl+q anywhere)"),
-    ("Esc", "close this screen, the plugin browser or the training form"),
+    ("Esc", "close this screen, the plugin browser, the training form or an exercise"),
 )
 
 FORM = (
     "In the training form, Tab moves between fields and Enter opens a list. "
     "Enter in a field, ctrl+s or the Train button starts the run; Esc goes back. "
     "A value that cannot work gets a message under the form and nothing starts."
+)
+
+EXERCISE_KEYS = (
+    ("ctrl+s", "save your file (leaving the exercise saves it too)"),
+    ("ctrl+r  c", "save and check it: green when it passes, red with what to fix"),
+    ("ctrl+g  h", "the next hint, one at a time"),
+    ("ctrl+o  o", "open the file in $EDITOR (else nano or vi); it is read back when you quit"),
+    ("ctrl+l  a", "the reference solution, after you say yes"),
+    ("ctrl+n  n", "the lesson's next exercise, when it has several"),
+    ("R", "reset the file to the starter, after you say yes (yours is kept as .bak)"),
+    ("Esc", "leave the editor; Esc again goes back to the lesson"),
+)
+"""The exercise view's keys; the letters work once the editor is left (Esc), the ctrl keys everywhere."""
+
+EXERCISE = (
+    "An exercise is a file of your own (in mnistkit's home, under exercises/), the same one "
+    "`mnistkit exercise` checks; a lesson with exercises is done once they pass. In the sidebar, "
+    "○ means not started, ◐ checked but not passed yet, ● passed."
 )
 
 RUN = (
@@ -44,11 +63,11 @@ RUN = (
 )
 
 
-def keys_table() -> Table:
+def keys_table(keys=KEYS) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    for key, what in KEYS:
+    for key, what in keys:
         table.add_row(key, what)
     return table
 
@@ -67,6 +86,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Keys", style="bold"))
             yield Static(keys_table())
             yield Static(Text(FORM), classes="help-note")
+            yield Static(Text("In an exercise", style="bold"), classes="help-heading")
+            yield Static(keys_table(EXERCISE_KEYS))
+            yield Static(Text(EXERCISE), classes="help-note")
             yield Static(Text(RUN), classes="help-note")
 
     def on_mount(self) -> None:

@@ -14,9 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane, Tree
 
 from mnistkit.curriculum.lessons import Lesson
+from mnistkit.curriculum.progress import PASSED
 from mnistkit.tui.widgets.lesson_view import LessonView
 from mnistkit.tui.widgets.run_pane import RunPane
-from mnistkit.tui.widgets.sidebar import LessonTree
+from mnistkit.tui.widgets.sidebar import LessonTree, lesson_marks
 
 if TYPE_CHECKING:
     from mnistkit.curriculum.loader import Curriculum
@@ -66,6 +67,7 @@ class MainScreen(Screen):
         Binding("t", "app.train", "Train"),
         Binding("r", "app.run_stage", "Run stage"),
         Binding("x", "app.cancel_run", "Cancel"),
+        Binding("e", "app.exercise", "Exercise"),
         Binding("g", "app.train_again", "Again", show=False),
         Binding("right_square_bracket", "app.next_lesson", "Next"),
         Binding("left_square_bracket", "app.previous_lesson", "Prev", show=False),
@@ -101,18 +103,28 @@ class MainScreen(Screen):
     def running(self) -> bool:
         return self.query_one(RunPane).running
 
-    def show_lesson(self, lesson: Lesson, status: str, position: str) -> None:
-        self.query_one(LessonView).show(lesson, status, position)
-        tree = self.query_one(LessonTree)
-        tree.mark(lesson.id, status)
-        tree.select_lesson(lesson.id)
+    def show_lesson(self, lesson: Lesson, position: str) -> None:
+        status, _, passed = self._marks(lesson)
+        self.query_one(LessonView).show(lesson, status, position, passed)
+        self.mark_lesson(lesson)
+        self.query_one(LessonTree).select_lesson(lesson.id)
         self.show_tab("lesson-tab")
 
-    def mark_lesson(self, lesson: Lesson, status: str) -> None:
-        self.query_one(LessonTree).mark(lesson.id, status)
+    def mark_lesson(self, lesson: Lesson) -> None:
+        """Redraw the lesson's marks (its status and its exercises') from the app's progress."""
+        status, exercises, passed = self._marks(lesson)
+        self.query_one(LessonTree).mark(lesson.id, status, exercises)
         view = self.query_one(LessonView)
         if view.lesson == lesson:
-            view.set_status(status)
+            view.set_status(status, passed)
+
+    def _marks(self, lesson: Lesson) -> tuple[str, str | None, tuple[int, int]]:
+        """The lesson's status, its exercises' state, and (passed, total) of its exercises."""
+        app = cast(_LessonApp, self.app)
+        status, exercises = lesson_marks(app.curriculum, app.progress, lesson.id)
+        ids = [exercise.id for exercise in app.curriculum.exercises.for_lesson(lesson.id)]
+        passed = sum(app.progress.exercise_status(exercise_id) == PASSED for exercise_id in ids)
+        return status, exercises, (passed, len(ids))
 
     def show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

@@ -27,16 +27,17 @@ class LessonView(VerticalScroll):
         super().__init__(id=id)
         self.lesson: Lesson | None = None
         self.position = ""
+        self.exercises = (0, 0)  # (passed, total) of the lesson's exercises
 
     def compose(self) -> ComposeResult:
         yield Static("", id="lesson-meta")
         yield Markdown(WELCOME, id="lesson-body")
         yield Vertical(id="lesson-answers")
 
-    def show(self, lesson: Lesson, status: str, position: str = "") -> None:
-        """Show ``lesson``; ``position`` reads like "lesson 3 of 9"."""
+    def show(self, lesson: Lesson, status: str, position: str = "", exercises: tuple[int, int] = (0, 0)) -> None:
+        """Show ``lesson``; ``position`` reads like "lesson 3 of 9"; ``exercises`` is (passed, total)."""
         self.lesson, self.position = lesson, position
-        self.set_status(status)
+        self.set_status(status, exercises)
         self.query_one("#lesson-body", Markdown).update(hide_answers(lesson.body, FOLDED))
         answers = self.query_one("#lesson-answers", Vertical)
         answers.remove_children()
@@ -48,11 +49,17 @@ class LessonView(VerticalScroll):
             )
         self.scroll_home(animate=False)
 
-    def set_status(self, status: str) -> None:
-        """Redraw the line above the lesson: where it sits, how long, what to run, done or not."""
+    def set_status(self, status: str, exercises: tuple[int, int] | None = None) -> None:
+        """Redraw the line above the lesson: where it sits, how long, what to run, its exercises, done or not.
+
+        ``exercises`` is (passed, total); None keeps the last one given.
+        """
         lesson = self.lesson
         if lesson is None:
             return
+        if exercises is not None:
+            self.exercises = exercises
+        passed, total = self.exercises
         parts = [self.position] if self.position else []
         parts.append(f"about {lesson.minutes} min")
         if lesson.plugin:
@@ -61,5 +68,12 @@ class LessonView(VerticalScroll):
             parts.append(f"stage [b]{escape(lesson.stage)}[/]: press [b]r[/] to run it")
         if lesson.prerequisites:
             parts.append("after " + ", ".join(escape(p) for p in lesson.prerequisites))
-        parts.append("[green]done ✓[/]" if status == DONE else "[dim]press d when done[/]")
+        if total:
+            what = "exercise" if total == 1 else f"{total} exercises"
+            parts.append(f"{what}: press [b]e[/] ({passed} of {total} passed)")
+        if status == DONE:
+            parts.append("[green]done ✓[/]")
+        else:
+            waiting = "done once it passes" if total == 1 else "done once they pass"
+            parts.append(f"[dim]{waiting}[/]" if total else "[dim]press d when done[/]")
         self.query_one("#lesson-meta", Static).update("  ·  ".join(parts))
