@@ -9,8 +9,8 @@ import pytest
 from mnistkit.cli import main
 from mnistkit.curriculum.lessons import load_curriculum
 from mnistkit.curriculum.loader import load
-from mnistkit.host.loading import load_registry
 from mnistkit.curriculum.progress import ProgressStore
+from mnistkit.host.loading import load_registry
 
 
 @pytest.fixture(autouse=True)
