@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from mnistkit.report.digits import digit_lines, prediction_grid, prediction_grid_text
+from mnistkit.report.digits import digit_lines, prediction_grid, prediction_grid_text, small_digit_lines, small_prediction_grid
 
 
 def vertical_bar() -> np.ndarray:
@@ -82,3 +82,27 @@ def test_prediction_grid_colours_right_green_and_wrong_bold_red() -> None:
 def test_prediction_grid_rejects_mismatched_lengths() -> None:
     with pytest.raises(ValueError, match="one label and one prediction"):
         prediction_grid_text(np.zeros((2, 28, 28), np.uint8), [1, 2], [1])
+
+
+def test_small_digit_lines_are_3_lines_of_6_braille_characters() -> None:
+    lines = small_digit_lines(vertical_bar())
+    assert len(lines) == 3 and all(len(line) == 6 for line in lines)
+    assert all("\u2800" <= char <= "\u28ff" for line in lines for char in line)
+    assert small_digit_lines(np.zeros((28, 28), np.uint8)) == ["\u2800" * 6] * 3
+
+
+def test_small_digit_lines_keep_a_digit_drawn_near_the_edge_whole() -> None:
+    corner = np.zeros((28, 28), dtype=np.uint8)
+    corner[0:20, 0:3] = 255  # a stroke down the left edge, outside a centred 24x24 crop
+    dots = sum((ord(char) - 0x2800).bit_count() for line in small_digit_lines(corner) for char in line)
+    assert dots == 10 * 2, "each of the stroke's 2x2 blocks (10 down, 2 across) is one dot"
+
+
+def test_small_prediction_grid_fits_25_digits_in_54_columns_and_19_lines() -> None:
+    images = np.stack([vertical_bar()] * 25)
+    console = Console(file=io.StringIO(), width=54, color_system=None)
+    console.print(small_prediction_grid(images, [3] * 24 + [1], [5] * 24 + [1]))
+    lines = console.file.getvalue().splitlines()
+    assert len(lines) == 19 and max(len(line.rstrip()) for line in lines) <= 54
+    text = "\n".join(lines)
+    assert text.count("5 ✗") == 24 and text.count("(3)") == 24 and text.count("1 ✓") == 1
