@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from mnistkit.cli import common
+from mnistkit.cli.exercise_view import show_task
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -133,18 +134,9 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 0
 
 
-def show_task(console: Console, exercise: Exercise) -> None:
-    from rich.markdown import Markdown
-    from rich.rule import Rule
-
-    console.print(Rule(f"[bold]{exercise.title}[/]"))
-    console.print(f"[dim]exercise {exercise.id} · lesson {exercise.lesson} · {len(exercise.hints)} hints[/]")
-    console.print(Markdown(exercise.task, code_theme="ansi_dark"))
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from mnistkit.curriculum import workspace
-    from mnistkit.curriculum.progress import ProgressStore
+    from mnistkit.curriculum.progress import ProgressStore, record_check
 
     _, exercises = load(args)
     exercise = exercises.get(args.id)
@@ -156,7 +148,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                           f"{_dir_option(args.dir)}`")
     console = common.console()
     result = run_check(console, exercise, path, args.timeout)
-    record(ProgressStore(), exercise, result.passed)
+    record_check(ProgressStore(), exercise, result.passed)
     if result.passed:
         following = exercises.following(exercise.id)
         if following is not None:
@@ -182,15 +174,6 @@ def run_check(console: Console, exercise: Exercise, path, timeout: float | None 
             console.print("[dim]Your code printed (last lines):[/]")
             console.print(result.output, markup=False, highlight=False, soft_wrap=True)
     return result
-
-
-def record(store, exercise: Exercise, passed: bool) -> None:
-    """Save the check's outcome; a lesson's status follows from its exercises (see ``Curriculum.status``)."""
-    from mnistkit.curriculum.progress import ATTEMPTED, CURRENT, NOT_STARTED, PASSED
-
-    store.mark_exercise(exercise.id, PASSED if passed else ATTEMPTED)
-    if store.status(exercise.lesson) == NOT_STARTED:
-        store.mark(exercise.lesson, CURRENT)
 
 
 def cmd_hint(args: argparse.Namespace) -> int:

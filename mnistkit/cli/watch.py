@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mnistkit.cli.exercises import record, show_task
+from mnistkit.cli.exercise_view import show_task
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -235,8 +235,10 @@ def _report(console, exercises, exercise, check: _Check, store) -> None:
     if check.error is not None or check.result is None:
         console.print(f"[red]The check could not run: {escape(str(check.error))}[/]", soft_wrap=True)
         return
+    from mnistkit.curriculum.progress import record_check
+
     result = check.result
-    record(store, exercise, result.passed)
+    record_check(store, exercise, result.passed)
     if result.passed:
         console.print(f"[bold green]✓ Passed[/] [green]{escape(result.message)}[/]", soft_wrap=True)
         following = exercises.following(exercise.id)

@@ -220,3 +220,10 @@ def lesson_status(progress, lesson_id: str, exercise_ids: list[str]) -> str:
     if all(state == PASSED for state in states):
         return DONE
     return CURRENT if marked != NOT_STARTED or any(state != NOT_STARTED for state in states) else NOT_STARTED
+
+
+def record_check(progress, exercise, passed: bool) -> None:
+    """Save a check's outcome for ``exercise`` (and open its lesson, if it was not started)."""
+    progress.mark_exercise(exercise.id, PASSED if passed else ATTEMPTED)
+    if progress.status(exercise.lesson) == NOT_STARTED:
+        progress.mark(exercise.lesson, CURRENT)

@@ -34,7 +34,7 @@ from textual.worker import Worker, WorkerState
 from mnistkit.atomic import write_atomic
 from mnistkit.curriculum import checking, workspace
 from mnistkit.curriculum.exercises import Exercise
-from mnistkit.curriculum.progress import ATTEMPTED, NOT_STARTED, PASSED, Progress
+from mnistkit.curriculum.progress import ATTEMPTED, NOT_STARTED, PASSED, Progress, record_check
 from mnistkit.errors import MnistkitError, OutputError
 from mnistkit.tui.external_editor import choose_editor
 from mnistkit.tui.screens.confirm import ConfirmScreen
@@ -285,7 +285,7 @@ class ExerciseScreen(Screen[None]):
         result = event.worker.result
         if self._cancel.is_set() or not isinstance(result, checking.CheckResult):
             return  # the view is going away: nothing to show, and a cancelled check says nothing about the code
-        self.progress.mark_exercise(self.exercise.id, PASSED if result.passed else ATTEMPTED)
+        record_check(self.progress, self.exercise, result.passed)
         text = result_text(result)
         if result.passed and len(self.exercises) > 1:
             text += " [b]ctrl+n[/]: the next exercise."
