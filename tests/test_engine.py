@@ -170,6 +170,32 @@ def test_stopping_mid_epoch_snapshots_the_position_and_resume_matches():
         assert a == pytest.approx(b, rel=1e-5)
 
 
+def test_a_stop_between_progress_updates_ends_the_bar_at_the_step_it_stops_at():
+    data = dataset(n_train=320, n_test=100)  # 10 steps an epoch, in dispatches of 3, 3, 3 and 1
+    _, events, snapshots = train_with(data, epochs=2, stop_after=5, steps_per_dispatch=3)  # 4 in epoch 1, 1 in 2
+    *_, bar, stopped = events
+    assert isinstance(bar, ev.Progress) and (bar.epoch, bar.step, bar.steps) == (2, 3, 10)
+    assert stopped == ev.Interrupted(epoch=2, step=3, history=stopped.history, steps=10)
+    assert (snapshots[-1].epoch, snapshots[-1].step) == (2, 3)
+
+
+def test_a_stop_right_after_a_progress_update_repeats_no_update():
+    data = dataset(n_train=320, n_test=100)
+    _, events, _ = train_with(data, epochs=2, stop_after=15)  # one step a dispatch; updates every 5 steps
+    *_, bar, stopped = events
+    assert isinstance(bar, ev.Progress) and (bar.epoch, bar.step) == (2, 5)
+    assert [e.step for e in events if isinstance(e, ev.Progress) and e.epoch == 2] == [5]
+    assert (stopped.epoch, stopped.step, stopped.steps) == (2, 5, 10)
+
+
+def test_a_stop_before_a_diverged_loss_was_seen_fails_and_saves_no_bad_state():
+    data = dataset(n_train=320, n_test=100)
+    _, events, snapshots = train_with(data, epochs=3, stop_after=3, tx=optax.sgd(1e9))  # before the update at 5
+
+    assert isinstance(events[-1], ev.Failed) and "NaN or infinite" in events[-1].message
+    assert snapshots == []
+
+
 def test_a_diverging_loss_fails_within_the_epoch_with_a_hint():
     data = dataset(n_train=320, n_test=100)
     model = TutorialCNN(nnx.Rngs(0), conv="xla")

@@ -151,6 +151,16 @@ def test_a_stop_in_the_middle_of_an_epoch_resumes_from_that_step(tiny, tmp_path,
 
 
 
+def test_a_stop_mid_epoch_names_the_step_the_progress_bar_ends_at(tiny, tmp_path, monkeypatch, capsys):
+    stop_after(monkeypatch, STEPS_PER_EPOCH + 2)
+    assert main(run_args(tiny, tmp_path, 3, "--json")) == 130
+    captured = capsys.readouterr()
+
+    bars = [e for e in map(json.loads, captured.out.splitlines()) if e["event"] == "Progress"]
+    assert (bars[-1]["epoch"], bars[-1]["step"], bars[-1]["steps"]) == (2, 2, STEPS_PER_EPOCH)
+    assert f"Interrupted at step 2/{STEPS_PER_EPOCH} of epoch 2/3; saved a checkpoint and the history" in captured.err
+
+
 def test_a_finished_part_epoch_resumes_with_more_epochs_and_ends_like_an_uninterrupted_run(
         tiny, tmp_path, capsys, uninterrupted):
     assert main(run_args(tiny, tmp_path, 1.4)) == 0  # epoch 2 is 2 of its 5 steps
@@ -197,7 +207,7 @@ def test_a_signal_saves_a_checkpoint_and_the_history_prints_how_to_resume_and_ex
     run_dir = only_run(tmp_path)
 
     err = capsys.readouterr().err
-    assert "Interrupted in epoch 2 after 0 steps; saved a checkpoint and the history" in err
+    assert "Interrupted after epoch 1/3; saved a checkpoint and the history" in err
     assert f"To resume: mnistkit run --resume {run_dir}" in err
     assert status(run_dir) == "interrupted" and len(history(run_dir)) == 1
     stopped = saved_state(run_dir).snapshot

@@ -108,11 +108,16 @@ class Finished:
 
 @dataclass(frozen=True)
 class Interrupted:
-    """The run was asked to stop after ``step`` steps of ``epoch`` (Ctrl-C, cancel)."""
+    """The run was asked to stop after ``step`` steps of ``epoch`` (Ctrl-C, cancel).
+
+    ``steps`` is that epoch's step count (the progress bar's total; None when not known).
+    The engines yield a ``Progress`` at ``step`` first, so a bar ends where the run stopped.
+    """
 
     epoch: int
     step: int
     history: tuple[dict[str, float], ...]
+    steps: int | None = None
 
 
 @dataclass(frozen=True)

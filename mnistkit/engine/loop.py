@@ -39,7 +39,6 @@ from mnistkit.engine.events import (
     Finished,
     Interrupted,
     Predictions,
-    Progress,
     RunStarted,
     history_row,
 )
@@ -52,6 +51,7 @@ from mnistkit.engine.steps import (
     make_eval_step,
     make_predict,
     make_train_step,
+    measure,
     metrics_type,
     nan_message,
     pad_to_batches,
@@ -200,17 +200,24 @@ def train(
             if step and resume is not None and resume.running is not None:
                 running = serialization.from_state_dict(running, resume.running)
             running = put(running)
-            start_step = step
+            start_step = bar_at = step
             epoch_start = time.perf_counter()
             compile_seconds = 0.0
             next_progress = (step // settings.progress_every + 1) * settings.progress_every
             while step < epoch_steps:
                 if should_stop is not None and should_stop():
+                    if step != bar_at:  # the bar ends where the run stops, at the step the message names
+                        update = measure(epoch, step, epoch_steps, running, last_finite,
+                                         (step - start_step) * batch_size, time.perf_counter() - epoch_start - compile_seconds)
+                        yield update
+                        if isinstance(update, Failed):
+                            return  # no checkpoint of a state whose loss is not finite
                     if checkpoint is not None:
                         checkpoint(snapshot(epoch, step, running))
-                    yield Interrupted(epoch=epoch, step=step, history=tuple(history))
+                    yield Interrupted(epoch=epoch, step=step, history=tuple(history), steps=epoch_steps)
                     return
                 count = min(fused, epoch_steps - step)
+                previous = running
                 state, running = train_steps(state, running, images, labels, order, step, count)
                 step += count
                 if not compiled:
@@ -218,23 +225,19 @@ def train(
                     compile_seconds = time.perf_counter() - epoch_start
                     compiled = True
                     yield Compiled(seconds=compile_seconds)
+                # At most two dispatches queued (this one, and the one before it still finishing) so the
+                # device never idles, yet a stop waits for at most two: without this wait the host would
+                # run ahead to the next progress update, and a Ctrl-C would wait for all of that first.
+                jax.block_until_ready(previous)
                 yield from traces.drain()
                 if step >= next_progress or step == epoch_steps:
                     next_progress = (step // settings.progress_every + 1) * settings.progress_every
-                    values = floats(running)
-                    if not math.isfinite(values["loss"]):
-                        yield Failed(nan_message(epoch, step, last_finite), epoch=epoch, step=step)
+                    update = measure(epoch, step, epoch_steps, running, last_finite,
+                                     (step - start_step) * batch_size, time.perf_counter() - epoch_start - compile_seconds)
+                    yield update
+                    if isinstance(update, Failed):
                         return
-                    last_finite = values["loss"]
-                    elapsed = time.perf_counter() - epoch_start - compile_seconds
-                    yield Progress(
-                        epoch=epoch,
-                        step=step,
-                        steps=epoch_steps,
-                        loss=values["loss"],
-                        accuracy=values["accuracy"],
-                        images_per_sec=(step - start_step) * batch_size / elapsed if elapsed > 0 else 0.0,
-                    )
+                    last_finite, bar_at = update.loss, step
             epoch_end = EpochEnd(epoch=epoch, train=floats(running), seconds=time.perf_counter() - epoch_start)
             yield epoch_end
 

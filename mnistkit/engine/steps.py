@@ -18,7 +18,7 @@ import optax
 from clu import metrics as clu_metrics
 from flax import nnx, struct
 
-from mnistkit.engine.events import Report, Traced
+from mnistkit.engine.events import Failed, Progress, Report, Traced
 from mnistkit.errors import ConfigError, PluginError
 from mnistkit.specs import EvaluationOutputs, MetricSpec
 
@@ -165,7 +165,9 @@ def make_train_step(
         metrics = metrics.merge(kind.single_from_model_output(loss=loss, logits=logits, labels=y))
         return nnx.state((model, optimizer)), metrics
 
-    @partial(jax.jit, donate_argnums=(0, 1), static_argnums=6)
+    # The state is donated (updated in place); the running metrics, a few scalars, are not, so the
+    # loop can wait on the previous dispatch's while the next one is queued.
+    @partial(jax.jit, donate_argnums=0, static_argnums=6)
     def train_steps(state, metrics, images, labels, order, first, count):
         if traces is not None:
             traces.record(f"train_step x{count}" if fused else "train_step", images, labels, order, first)
@@ -225,6 +227,16 @@ def pad_to_batches(images: np.ndarray, labels: np.ndarray, multiple: int):
 
 def floats(metrics: clu_metrics.Collection) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.compute().items()}
+
+
+def measure(epoch: int, step: int, steps: int, running: clu_metrics.Collection, last_finite: float | None,
+            images: int, seconds: float) -> Progress | Failed:
+    """The bar's update at ``step`` (``images`` trained in ``seconds`` this epoch), or ``Failed`` if the loss is not finite."""
+    values = floats(running)
+    if not math.isfinite(values["loss"]):
+        return Failed(nan_message(epoch, step, last_finite), epoch=epoch, step=step)
+    return Progress(epoch=epoch, step=step, steps=steps, loss=values["loss"], accuracy=values["accuracy"],
+                    images_per_sec=images / seconds if seconds > 0 else 0.0)
 
 
 def metric_reports(specs: Sequence[MetricSpec], outputs: EvaluationOutputs) -> list[Report]:

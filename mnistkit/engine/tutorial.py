@@ -34,12 +34,11 @@ from mnistkit.engine.events import (
     Finished,
     Interrupted,
     Predictions,
-    Progress,
     RunStarted,
     history_row,
 )
 from mnistkit.engine.settings import Settings, Snapshot
-from mnistkit.engine.steps import epoch_order, floats, loss_fn, metric_reports, metrics_type, nan_message
+from mnistkit.engine.steps import epoch_order, floats, loss_fn, measure, metric_reports, metrics_type, nan_message
 from mnistkit.errors import ConfigError
 from mnistkit.specs import EvaluationOutputs, MetricSpec
 
@@ -115,9 +114,16 @@ def train(
         running = kind.empty()
         epoch_start = time.perf_counter()
         compile_seconds = 0.0
+        bar_at = 0
         for step, batch in enumerate(train_ds.as_numpy_iterator(), start=1):
             if should_stop is not None and should_stop():
-                yield Interrupted(epoch=epoch, step=step - 1, history=tuple(history))
+                if step - 1 != bar_at:  # the bar ends where the run stops, at the step the message names
+                    update = measure(epoch, step - 1, steps, running, last_finite, (step - 1) * settings.batch_size,
+                                     time.perf_counter() - epoch_start - compile_seconds)
+                    yield update
+                    if isinstance(update, Failed):
+                        return
+                yield Interrupted(epoch=epoch, step=step - 1, history=tuple(history), steps=steps)
                 return
             running = train_step(model, optimizer, running, batch)
             if not compiled:
@@ -125,14 +131,12 @@ def train(
                 compiled, compile_seconds = True, time.perf_counter() - epoch_start
                 yield Compiled(seconds=compile_seconds)
             if step % settings.progress_every == 0 or step == steps:
-                values = floats(running)
-                if not math.isfinite(values["loss"]):
-                    yield Failed(nan_message(epoch, step, last_finite), epoch=epoch, step=step)
+                update = measure(epoch, step, steps, running, last_finite, step * settings.batch_size,
+                                 time.perf_counter() - epoch_start - compile_seconds)
+                yield update
+                if isinstance(update, Failed):
                     return
-                last_finite = values["loss"]
-                elapsed = time.perf_counter() - epoch_start - compile_seconds
-                yield Progress(epoch, step, steps, values["loss"], values["accuracy"],
-                               step * settings.batch_size / elapsed if elapsed > 0 else 0.0)
+                last_finite, bar_at = update.loss, step
         epoch_end = EpochEnd(epoch=epoch, train=floats(running), seconds=time.perf_counter() - epoch_start)
         yield epoch_end
 

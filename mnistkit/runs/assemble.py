@@ -20,6 +20,7 @@ folder, writes the checkpoints and closes the folder's status; afterwards
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -180,7 +181,7 @@ class Run:
             return "completed", Outcome("completed", EXIT_COMPLETED, where)
         if isinstance(last, ev.Interrupted):
             self.history = last.history
-            stopped = f"Interrupted in epoch {last.epoch} after {last.step} steps"
+            stopped = stopped_at(last, self.config.epochs)
             if self.resumable and self.checkpoints.last_saved == (last.epoch, last.step):
                 message = f"{stopped}; saved a checkpoint and the history in {self.path}. To resume: {self.resume_command()}"
             else:
@@ -210,6 +211,15 @@ class Run:
         except Exception:  # noqa: BLE001 - a model that cannot even do this is reported by the engine's message
             return False
         return not np.isfinite(logits).all()
+
+
+def stopped_at(event: ev.Interrupted, epochs: float) -> str:
+    """Where a run stopped, in the progress bar's terms: ``Interrupted at step 68/187 of epoch 1/2``."""
+    total = math.ceil(epochs)
+    if event.step == 0:
+        return "Interrupted before the first step" if event.epoch == 1 else f"Interrupted after epoch {event.epoch - 1}/{total}"
+    of = f"/{event.steps}" if event.steps else ""
+    return f"Interrupted at step {event.step}{of} of epoch {event.epoch}/{total}"
 
 
 def prepare(config: RunConfig | None, registry, *, out: str | Path | None = None, resume: str | Path | None = None,
