@@ -1,31 +1,36 @@
-"""Choosing what to train: plugins, hyper-parameters and data, with each plugin's lesson beside them.
+"""Choosing what to train: plugins, hyper-parameters and data, with help on the focused field beside them.
 
 The screen returns a ``RunConfig`` (or None on Esc). Every value is
-checked here with the same functions ``mnistkit run`` uses; a bad one gets a
-message under the form and the screen stays open.
+checked here with the same functions ``mnistkit run`` uses
+(``mnistkit.runs.config.check_numbers``); a bad one gets a message above the
+Train button and the screen stays open. The panel beside the form follows
+the focus: a plugin's lesson for the model, the optimizer, a metric and
+their options; for any other field what it does and which lesson teaches it.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.validation import Function, Integer, Number
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Select, SelectionList, Static
 
 from mnistkit.curriculum.loader import Curriculum
 from mnistkit.data import SOURCES, data_status
 from mnistkit.errors import ConfigError, MnistkitError
-from mnistkit.runs.config import RunConfig, check_numbers
+from mnistkit.runs.config import DTYPES, RunConfig, check_numbers
 from mnistkit.runs.schedules import SCHEDULES
 from mnistkit.specs import parse_options
+from mnistkit.tui.widgets.checklist import CheckList
 
 BUILTIN_METRICS = ("accuracy", "loss")
 """Always computed by the engine, so not offered as choices."""
@@ -33,11 +38,65 @@ BUILTIN_METRICS = ("accuracy", "loss")
 ENGINES = ("fast", "tutorial")
 ENGINE_HELP = ("fast: the data stays on the device and one compiled step gathers each batch; "
                "tutorial: the original tutorial's loop, tf.data feeding an nnx.jit step")
+OPTIONS_HELP = "key=value pairs, separated by spaces"
+
+@dataclass(frozen=True)
+class FieldHelp:
+    """What the help panel says for a field that is not a plugin: its name, what it does, the lesson that teaches it."""
+
+    title: str
+    text: str
+    lesson: str | None = None
+
+
+FIELD_HELP = {
+    "epochs": FieldHelp("Epochs", "Passes over the training images. A fraction trains part of the last pass: 0.75 is "
+                        "three quarters of one, as the speedrun recipe does (the fast engine only).", "train"),
+    "batch_size": FieldHelp("Batch", "Images per train step: each step follows their mean gradient, so a larger "
+                            "batch takes fewer, steadier steps per epoch.", "pipeline"),
+    "learning_rate": FieldHelp("Learning rate", "How far each step moves the weights along the gradient. Each "
+                               "optimizer brings its own; choosing one fills it in.", "optimizer"),
+    "seed": FieldHelp("Seed", "Seeds the first weights and the order of the images: the same seed, the same run.",
+                      "seeds"),
+    "schedule": FieldHelp("Schedule", "How the learning rate changes over the run: constant, warmup-cosine (a climb, "
+                          "then a slow decay) or one-cycle.", "plugin-schedules"),
+    "engine": FieldHelp("Engine", ENGINE_HELP + ".", "train"),
+    "dtype": FieldHelp("Dtype", "What the forward pass computes in. bfloat16 halves the memory traffic and pays on "
+                       "GPUs and TPUs; the weights, the optimizer and the loss stay float32 (the fast engine only)."),
+    "data": FieldHelp("Data", "auto picks full MNIST when it is set up, else the bundled sample of 6,000 training and "
+                      "1,000 test images; idx reads the folder below, mnist the tensorflow-datasets copy.", "data"),
+    "data_dir": FieldHelp("Data folder", "A folder with the four MNIST .gz files, read for data auto or idx.", "data"),
+}
+"""The help of every field that is not a plugin (nor a plugin's options), by the field's id."""
 
 
 def options_text(options) -> str:
     """``{"features": 32, "hidden": 256}`` -> ``"features=32 hidden=256"``."""
     return " ".join(f"{key}={value}" for key, value in options.items())
+
+
+def tables_as_lists(markdown: str) -> str:
+    """``markdown`` with each table written as a list, one item per row, for a panel too narrow for its columns.
+
+    ``| layer | output shape |`` over ``| input | (B, 28, 28, 1) |`` becomes
+    ``- **input**: output shape (B, 28, 28, 1)``. Tables inside code fences stay as they are.
+    """
+    out: list[str] = []
+    header: list[str] | None = None
+    fenced = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if fenced or not line.lstrip().startswith("|"):
+            header = None
+            out.append(line)
+        elif header is None:
+            header = cells
+        elif not all(set(cell) <= set(":- ") for cell in cells):
+            rest = ", ".join(f"{name} {value}" if name else value for name, value in zip(header[1:], cells[1:]))
+            out.append(f"- **{cells[0]}**" + (f": {rest}" if rest else ""))
+    return "\n".join(out)
 
 
 def data_line(rows: list[dict], choice: str) -> str:
@@ -65,6 +124,37 @@ def data_line(rows: list[dict], choice: str) -> str:
 class SetupScreen(Screen[RunConfig | None]):
     """A small form; Enter or the Train button starts the run, Esc goes back."""
 
+    # What mnistkit.tcss does not say: the focused field's mark, the option rows' full width, the docked buttons.
+    DEFAULT_CSS = """
+    SetupScreen #setup-form {
+        scrollbar-size-vertical: 1;
+    }
+    SetupScreen .field-label, SetupScreen .inner, SetupScreen .stacked-label {
+        border-left: blank;
+    }
+    SetupScreen .stacked-label {
+        width: auto;
+        color: $text-muted;
+    }
+    SetupScreen .-focused {
+        border-left: tall $accent;
+        text-style: bold;
+    }
+    SetupScreen .row.-stacked {
+        layout: vertical;
+    }
+    SetupScreen .row.-stacked Input {
+        margin: 0 0 0 1;
+    }
+    SetupScreen #setup-lesson-body {
+        padding: 0;
+    }
+    SetupScreen #setup-actions {
+        dock: bottom;
+        height: auto;
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back"),
         Binding("ctrl+s", "submit", "Train"),
@@ -75,7 +165,10 @@ class SetupScreen(Screen[RunConfig | None]):
         self.registry = registry
         self.curriculum = curriculum
         self.config = config
+        self.field: str | None = None
+        """The field that has the focus (its id), None when none of them has."""
         self._chosen: dict[str, object] = {}
+        self._labels: dict[str, Label] = {}
 
     def compose(self) -> ComposeResult:
         config = self.config
@@ -87,56 +180,73 @@ class SetupScreen(Screen[RunConfig | None]):
         yield Header()
         with Horizontal(id="setup"):
             with VerticalScroll(id="setup-form"):
-                with _row("Model"):
+                with self._row("Model", "model"):
                     yield Select([(name, name) for name in sorted(registry.models)], value=model or Select.NULL,
                                  allow_blank=model is None, compact=True, id="model")
-                with _row("Optimizer"):
+                with self._row("Optimizer", "optimizer"):
                     yield Select([(name, name) for name in sorted(registry.optimizers)], value=optimizer or Select.NULL,
                                  allow_blank=optimizer is None, compact=True, id="optimizer")
-                with _row("Metrics", "accuracy and loss are always on; Space ticks one"):
+                with self._row("Metrics", "metrics", "accuracy and loss are always on; Space ticks one"):
                     if metrics:
-                        yield SelectionList[str](*[(name, name, name in config.metrics) for name in metrics], id="metrics")
+                        yield CheckList(*[(name, name, name in config.metrics) for name in metrics], id="metrics")
                     else:
                         yield Static("[dim]only accuracy and loss[/]", id="metrics-none")
-                with _row("Epochs"):
-                    yield Input(str(config.epochs), id="epochs", compact=True, validators=[Integer(minimum=1)])
-                    yield Label("Batch", classes="inner")
+                with self._row("Epochs", "epochs"):
+                    yield Input(_number_text(config.epochs), id="epochs", compact=True, validators=positive)
+                    yield self._label("Batch", "batch_size", "inner")
                     yield Input(str(config.batch_size), id="batch_size", compact=True, validators=[Integer(minimum=1)])
-                with _row("Learn. rate"):
+                with self._row("Learn. rate", "learning_rate"):
                     yield Input(str(config.learning_rate), id="learning_rate", compact=True, validators=positive)
-                    yield Label("Seed", classes="inner")
+                    yield self._label("Seed", "seed", "inner")
                     yield Input(str(config.seed), id="seed", compact=True, validators=[Integer()])
-                with _row("Schedule", "how the learning rate changes over the run"):
+                with self._row("Schedule", "schedule", "how the learning rate changes over the run"):
                     yield Select([(name, name) for name in SCHEDULES], value=config.schedule, allow_blank=False,
                                  compact=True, id="schedule")
-                with _row("Engine", ENGINE_HELP):
+                with self._row("Engine", "engine", ENGINE_HELP):
                     yield Select([(name, name) for name in ENGINES], value=config.engine, allow_blank=False,
                                  compact=True, id="engine")
-                with _row("Model opts", "key=value pairs, separated by spaces"):
+                with self._row("Dtype", "dtype", "what the forward pass computes in"):
+                    yield Select([(name, name) for name in DTYPES], value=config.dtype, allow_blank=False,
+                                 compact=True, id="dtype")
+                with self._row("Model options", "model_options", OPTIONS_HELP, stacked=True):
                     yield Input(id="model_options", compact=True)
-                with _row("Optim. opts", "key=value pairs, separated by spaces"):
+                with self._row("Optimizer options", "optimizer_options", OPTIONS_HELP, stacked=True):
                     yield Input(id="optimizer_options", compact=True)
-                with _row("Data", "auto picks full MNIST when it is set up, else the bundled sample"):
+                with self._row("Data", "data", "auto picks full MNIST when it is set up, else the bundled sample"):
                     yield Select([(source, source) for source in SOURCES], value=config.data, allow_blank=False,
                                  compact=True, id="data")
                 yield Static("", id="data-line")
-                with _row("Data folder", "a folder with the four MNIST .gz files, for auto or idx"):
+                with self._row("Data folder", "data_dir", "a folder with the four MNIST .gz files, for auto or idx"):
                     yield Input(config.data_dir or "", placeholder="optional", id="data_dir", compact=True)
-                yield Static("", id="form-error")
-                with Horizontal(id="setup-buttons"):
-                    yield Button("Train", variant="primary", compact=True, id="train")
-                    yield Button("Back", compact=True, id="back")
+                with Vertical(id="setup-actions"):  # docked: the Train button is in view however far the form scrolls
+                    yield Static("", id="form-error")
+                    with Horizontal(id="setup-buttons"):
+                        yield Button("Train", variant="primary", compact=True, id="train")
+                        yield Button("Back", compact=True, id="back")
             with VerticalScroll(id="setup-lesson"):
                 yield Markdown("", id="setup-lesson-body")
         yield Footer()
+
+    def _label(self, text: str, field: str, classes: str = "field-label") -> Label:
+        """The label of ``field``, marked while that field has the focus."""
+        label = self._labels[field] = Label(text, classes=classes)
+        return label
+
+    def _row(self, text: str, field: str, tooltip: str | None = None, stacked: bool = False) -> Horizontal:
+        """A form row: ``field``'s label, then the fields composed inside the ``with`` block (under it if ``stacked``)."""
+        row = Horizontal(classes="row -stacked" if stacked else "row")
+        row.compose_add_child(self._label(text, field, "stacked-label" if stacked else "field-label"))
+        if tooltip:
+            row.tooltip = tooltip
+        return row
 
     def on_mount(self) -> None:
         self.sub_title = "choose what to train"
         for kind in ("model", "optimizer"):
             self._use_plugin(kind)
         self._show_data()
-        self._show_lesson("model")
         self.query_one("#model", Select).focus()
+        self._focus_field("model")
 
     def _fill_options(self, kind: str, chosen: dict | None = None) -> None:
         name = self.query_one(f"#{kind}", Select).value
@@ -174,29 +284,52 @@ class SetupScreen(Screen[RunConfig | None]):
 
     @on(SelectionList.SelectionHighlighted, "#metrics")
     def _metric_highlighted(self, event: SelectionList.SelectionHighlighted) -> None:
-        self._show_lesson("metric", event.selection.value)
+        if self.field == "metrics":
+            self._show_lesson("metric", event.selection.value)
 
     def on_descendant_focus(self, event) -> None:
-        widget_id = event.widget.id
-        if widget_id in ("model", "optimizer"):
-            self._show_lesson(widget_id)
-        elif widget_id == "metrics":
+        self._focus_field(_field_of(event.widget, self._labels))
+
+    def _focus_field(self, field: str | None) -> None:
+        """Mark ``field``'s label and show its help beside the form; None (a button, the help itself) marks none."""
+        for name, label in self._labels.items():
+            label.set_class(name == field, "-focused")
+        if field is not None and field != self.field:
+            self._show_help(field)
+        self.field = field
+
+    def _show_help(self, field: str) -> None:
+        if field in ("model", "optimizer"):
+            self._show_lesson(field)
+        elif field in ("model_options", "optimizer_options"):
+            kind = field.removesuffix("_options")
+            self._show_lesson(kind, intro=f"**{kind.capitalize()} options**: {OPTIONS_HELP}; "
+                                          "an option left out keeps its default.")
+        elif field == "metrics":
             metrics = self.query_one("#metrics", SelectionList)
             if metrics.highlighted is not None:
                 self._show_lesson("metric", metrics.get_option_at_index(metrics.highlighted).value)
+        elif field in FIELD_HELP:
+            help_ = FIELD_HELP[field]
+            lesson = self.curriculum.get(help_.lesson)
+            where = (f"\n\n{self.curriculum.position(lesson).capitalize()} teaches it: *{lesson.title}*."
+                     if lesson is not None else "")
+            self.query_one("#setup-lesson-body", Markdown).update(f"**{help_.title}**\n\n{help_.text}{where}")
+        self.query_one("#setup-lesson", VerticalScroll).scroll_home(animate=False)
 
-    def _show_lesson(self, kind: str, name: str | None = None) -> None:
+    def _show_lesson(self, kind: str, name: str | None = None, intro: str = "") -> None:
+        """The lesson of plugin ``name`` (else the one chosen) of ``kind``, after ``intro``."""
         table = {"model": self.registry.models, "optimizer": self.registry.optimizers, "metric": self.registry.metrics}[kind]
         chosen = name if name is not None else self.query_one(f"#{kind}", Select).value
         spec = table.get(chosen)
         body = self.query_one("#setup-lesson-body", Markdown)
         if spec is None:
-            body.update("")
+            body.update(intro)
             return
         assert isinstance(chosen, str)  # it names a spec, so it is not Select.NULL
         lesson = self.curriculum.for_spec(self.registry, kind, chosen)
-        heading = f"*{kind} `{chosen}`: {spec.description}*\n\n"
-        body.update(heading + (lesson.body if lesson else f"No lesson found for `{spec.lesson}`."))
+        heading = (f"{intro}\n\n" if intro else "") + f"*{kind} `{chosen}`: {spec.description}*\n\n"
+        body.update(heading + (tables_as_lists(lesson.body) if lesson else f"No lesson found for `{spec.lesson}`."))
 
     @on(Input.Changed)
     def _validate(self, event: Input.Changed) -> None:
@@ -249,12 +382,13 @@ class SetupScreen(Screen[RunConfig | None]):
             self.config,
             model=model_spec.name,
             optimizer=optimizer_spec.name,
-            epochs=number("epochs", int),
+            epochs=_whole_if_whole(number("epochs", float)),
             batch_size=number("batch_size", int),
             learning_rate=number("learning_rate", float),
             seed=number("seed", int),
             schedule=str(self.query_one("#schedule", Select).value),
             engine=str(self.query_one("#engine", Select).value),
+            dtype=str(self.query_one("#dtype", Select).value),
             metrics=tuple(metrics.first(SelectionList).selected) if metrics else (),
             data=data,
             data_dir=data_dir,
@@ -268,13 +402,24 @@ class SetupScreen(Screen[RunConfig | None]):
         return self.query_one(f"#{field}", Input).value.replace(",", " ").split()
 
 
-def _row(label: str, tooltip: str | None = None) -> Horizontal:
-    """A form row: a fixed-width label, then the fields composed inside the ``with`` block."""
-    row = Horizontal(classes="row")
-    row.compose_add_child(Label(label, classes="field-label"))
-    if tooltip:
-        row.tooltip = tooltip
-    return row
+def _field_of(widget: Widget | None, fields) -> str | None:
+    """The form field ``widget`` is, or is inside (a Select's overlay), as its id; None if it is no field."""
+    while widget is not None:
+        if widget.id in fields:
+            return widget.id
+        parent = widget.parent
+        widget = parent if isinstance(parent, Widget) else None
+    return None
+
+
+def _number_text(value: float) -> str:
+    """``2`` for 2.0, ``0.75`` for 0.75: how a number of epochs is written on the command line."""
+    return f"{value:g}"
+
+
+def _whole_if_whole(value: float) -> float:
+    """A whole number of epochs as an int (as ``mnistkit run --epochs`` gives it), a fraction as it is."""
+    return int(value) if value.is_integer() else value
 
 
 def _without_flags(message: str) -> str:

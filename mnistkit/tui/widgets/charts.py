@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 from textual_plotext import PlotextPlot
 
 
 class MetricChart(PlotextPlot):
     """Train (running, per Progress event) against test (per epoch) for ``metric``.
 
-    The x axis is in epochs: a Progress at step 50 of 200 in epoch 2 is x=1.25.
+    The x axis is in epochs: a Progress at step 50 of 200 in epoch 2 is x=1.25,
+    and a run of 0.75 epochs spans 0 to 0.75.
     Call ``replot`` after adding points; it only sets data, the drawing
     happens when Textual renders the widget.
     """
@@ -20,17 +23,17 @@ class MetricChart(PlotextPlot):
         self.percent = percent
         self.train: list[tuple[float, float]] = []
         self.test: list[tuple[float, float]] = []
-        self.epochs = 1
+        self.epochs: float = 1
 
     def on_mount(self) -> None:
         super().on_mount()
         self.replot()
 
-    def reset(self, epochs: int = 1) -> None:
-        """Forget the points; the x axis will span ``epochs``."""
+    def reset(self, epochs: float = 1) -> None:
+        """Forget the points; the x axis will span ``epochs`` (1 if that is not above 0)."""
         self.train.clear()
         self.test.clear()
-        self.epochs = max(1, epochs)
+        self.epochs = epochs if epochs > 0 else 1
         self.replot()
 
     def add_train(self, epoch: float, value: float) -> None:
@@ -52,13 +55,15 @@ class MetricChart(PlotextPlot):
                 xs, ys = zip(*points)
                 plt.plot(list(xs), list(ys), label=name, marker=marker)
         plt.xlim(0, self.epochs)
-        plt.xticks(_ticks(self.epochs))
+        ticks = _ticks(self.epochs)
+        plt.xticks(ticks, [f"{tick:g}" for tick in ticks])  # 0.75, not plotext's 0.8
         if not (self.train or self.test):
             plt.ylim(0, 100 if self.percent else 1)
         self.refresh()
 
 
-def _ticks(epochs: int) -> list[float]:
-    """Whole epochs on the x axis, at most about six of them."""
-    step = max(1, -(-epochs // 6))
-    return list(range(0, epochs + 1, step))
+def _ticks(epochs: float) -> list[float]:
+    """Whole epochs on the x axis, at most about six of them, and the end of a run that ends inside an epoch."""
+    step = max(1, math.ceil(math.ceil(epochs) / 6))
+    ticks: list[float] = list(range(0, math.floor(epochs) + 1, step))
+    return ticks if epochs == math.floor(epochs) else [*ticks, epochs]

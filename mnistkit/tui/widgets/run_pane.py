@@ -9,6 +9,7 @@ jit panel appear once a run starts.
 
 from __future__ import annotations
 
+import math
 import time
 
 from rich.cells import cell_len
@@ -21,6 +22,7 @@ from textual.widgets import RichLog, Static
 
 from mnistkit.curriculum.stages import Note
 from mnistkit.engine import events as ev
+from mnistkit.engine.settings import epoch_lengths
 from mnistkit.tui import training
 from mnistkit.tui.widgets.charts import MetricChart
 from mnistkit.tui.widgets.jit_panel import JitPanel
@@ -45,7 +47,10 @@ class RunPane(VerticalScroll):
         self.running = False
         self.stage_run = False
         self._train: dict[str, float] = {}
-        self._epochs = 0
+        self._epochs: float = 0
+        self._lengths: list[int] = []
+        """Steps in each epoch (``epoch_lengths``): the last of a run of 2.5 epochs has half of them."""
+        self._steps_per_epoch = 0
         self._charted = 0.0
 
     def compose(self) -> ComposeResult:
@@ -67,7 +72,7 @@ class RunPane(VerticalScroll):
         self.running, self.stage_run = True, stage
         self.set_class(stage, "-stage")
         self.query_one("#run-output").remove_children()
-        self._train, self._epochs, self._charted = {}, 0, 0.0
+        self._train, self._epochs, self._lengths, self._charted = {}, 0, [], 0.0
         self._status(f"[b]{escape(title)}[/]: starting…")
         self.query_one("#run-data", Static).update("")
         self.query_one(RunProgress).reset()
@@ -116,7 +121,7 @@ class RunPane(VerticalScroll):
             case ev.Finished() if self.stage_run:
                 self.log_line(f"training finished in {item.seconds:.1f} s")
             case ev.Finished():
-                self._ended(f"[green]Finished[/] {self._epochs} epoch(s) in {item.seconds:.1f} s. "
+                self._ended(f"[green]Finished[/] {self._epochs:g} epoch(s) in {item.seconds:.1f} s. "
                             f"Press {AGAIN}.",
                             f"finished in {item.seconds:.1f} s")
             case ev.Interrupted():
@@ -139,11 +144,13 @@ class RunPane(VerticalScroll):
     def _started(self, started: ev.RunStarted) -> None:
         self.remove_class("-stage")
         config = started.config
-        self._epochs = int(config.get("epochs") or 0)
+        self._epochs = float(config.get("epochs") or 0)
+        self._steps_per_epoch = started.steps_per_epoch
+        self._lengths = epoch_lengths(self._epochs, started.steps_per_epoch) if started.steps_per_epoch else []
         self._status(
             f"Training [b]{config.get('model')}[/] with [b]{config.get('optimizer')}[/]  "
             f"lr {config.get('learning_rate')}  batch {config.get('batch_size')}  "
-            f"{self._epochs} epoch(s)  seed {config.get('seed')}   [dim]x cancels[/]"
+            f"{self._epochs:g} epoch(s)  seed {config.get('seed')}   [dim]x cancels[/]"
         )
         self.query_one("#run-data", Static).update(Text.assemble(("data ", "dim"), started.data_source))
         self.query_one(RunProgress).start(started)
@@ -152,9 +159,15 @@ class RunPane(VerticalScroll):
         self.log_line(f"{started.num_train:,} train and {started.num_test:,} test images, "
                       f"{started.steps_per_epoch} steps per epoch")
 
+    def _epochs_done(self, epoch: int, step: int, steps: int) -> float:
+        """Where step ``step`` of epoch ``epoch`` is on the charts' x axis, in epochs (0.75 at the end of a run of 0.75)."""
+        if len(self._lengths) < epoch:
+            return epoch - 1 + step / steps
+        return (sum(self._lengths[: epoch - 1]) + step) / self._steps_per_epoch
+
     def _progress(self, progress: ev.Progress) -> None:
         self.query_one(RunProgress).advance(progress)
-        x = progress.epoch - 1 + progress.step / progress.steps
+        x = self._epochs_done(progress.epoch, progress.step, progress.steps)
         self.query_one("#chart-loss", MetricChart).add_train(x, progress.loss)
         self.query_one("#chart-accuracy", MetricChart).add_train(x, progress.accuracy)
         now = time.monotonic()
@@ -165,13 +178,17 @@ class RunPane(VerticalScroll):
 
     def _evaluated(self, evaluation: ev.Evaluation) -> None:
         test, train = evaluation.test, self._train
-        self.query_one("#chart-loss", MetricChart).add_test(evaluation.epoch, test["loss"])
-        self.query_one("#chart-accuracy", MetricChart).add_test(evaluation.epoch, test["accuracy"])
+        epoch = evaluation.epoch
+        steps = self._lengths[epoch - 1] if len(self._lengths) >= epoch else 1
+        x = self._epochs_done(epoch, steps, steps)
+        self.query_one("#chart-loss", MetricChart).add_test(x, test["loss"])
+        self.query_one("#chart-accuracy", MetricChart).add_test(x, test["accuracy"])
         for chart in self.query(MetricChart):
             chart.replot()
-        width = len(str(self._epochs or evaluation.epoch))
+        epochs = len(self._lengths) or math.ceil(self._epochs) or epoch
+        width = len(str(epochs))
         self.log_line(
-            f"epoch {evaluation.epoch:>{width}}/{self._epochs}  "
+            f"epoch {epoch:>{width}}/{epochs}  "
             f"train loss {train.get('loss', float('nan')):.4f} acc {train.get('accuracy', float('nan')):6.2%}  "
             f"test loss {test['loss']:.4f} acc {test['accuracy']:6.2%}"
         )

@@ -7,6 +7,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
 
 from mnistkit.engine import events as ev
+from mnistkit.engine.settings import epoch_lengths
 
 
 def _clock(seconds: float) -> str:
@@ -16,11 +17,16 @@ def _clock(seconds: float) -> str:
 
 
 class RunProgress(Horizontal):
-    """Steps done out of every step of every epoch; the label has the speed and an estimate."""
+    """Steps done out of every step of every epoch; the label has the speed and an estimate.
+
+    A run of 2.5 epochs is three epochs, the last of half the steps: the bar
+    counts the steps the engine will take (``epoch_lengths``), the label says
+    epoch 3/3 for the last.
+    """
 
     def __init__(self, *, id: str | None = None):
         super().__init__(id=id)
-        self.epochs = 0
+        self.lengths: list[int] = []
         self.batch_size = 0
 
     def compose(self) -> ComposeResult:
@@ -32,16 +38,17 @@ class RunProgress(Horizontal):
         self.query_one(Label).update("")
 
     def start(self, started: ev.RunStarted) -> None:
-        self.epochs = int(started.config.get("epochs") or 1)
+        self.lengths = epoch_lengths(float(started.config.get("epochs") or 1), started.steps_per_epoch)
         self.batch_size = int(started.config.get("batch_size") or 0)
-        self.query_one(ProgressBar).update(total=self.epochs * started.steps_per_epoch, progress=0)
-        self.query_one(Label).update(f"1/{self.epochs}  compiling…")
+        self.query_one(ProgressBar).update(total=sum(self.lengths), progress=0)
+        self.query_one(Label).update(f"1/{len(self.lengths)}  compiling…")
 
     def advance(self, progress: ev.Progress) -> None:
-        done = (progress.epoch - 1) * progress.steps + progress.step
-        total = self.epochs * progress.steps
+        lengths = self.lengths or [progress.steps] * progress.epoch
+        done = sum(lengths[: progress.epoch - 1]) + progress.step
+        total = sum(lengths)
         self.query_one(ProgressBar).update(total=total, progress=done)
-        text = f"{progress.epoch}/{self.epochs}  {progress.images_per_sec:,.0f} img/s"
+        text = f"{progress.epoch}/{len(lengths)}  {progress.images_per_sec:,.0f} img/s"
         if progress.images_per_sec > 0 and self.batch_size:
             left = (total - done) * self.batch_size / progress.images_per_sec
             text += f"  {_clock(left)} left"
