@@ -88,6 +88,13 @@ CASES = [
     ([*RUN, "--model-opt", "hidden=abc"], "hidden"),
     ([*RUN, "--label-smoothing", "1.5"], "--label-smoothing must be at least 0 and below 1"),
     ([*RUN, "--recipe", "fastest"], "unknown recipe 'fastest'"),
+    # a typo gets the close names
+    ([*RUN, "--model", "cnnn"], "unknown model 'cnnn'; did you mean cnn"),
+    ([*RUN, "--model", "mpl"], "did you mean mlp?"),
+    ([*RUN, "--optimizer", "adamww"], "unknown optimizer 'adamww'; did you mean adamw"),
+    ([*RUN, "--metric", "confusoin"], "unknown metric 'confusoin'; did you mean confusion"),
+    ([*RUN, "--recipe", "speedrn"], "unknown recipe 'speedrn'; did you mean speedrun?"),
+    (["run", "--resume", "{run}", "--epochs", "2", "--model", "mpl"], "unknown model 'mpl'; did you mean mlp?"),
     ([*RUN, "--batch-size", "999999"], "is larger than the 6,000 training images"),
     ([*RUN, "--epochs", "1.5", "--engine", "tutorial"], "--engine tutorial trains whole epochs only"),
     ([*RUN, "--dtype", "bfloat16", "--engine", "tutorial"], "--engine tutorial computes in float32 only"),
@@ -121,6 +128,7 @@ CASES = [
     (["lesson", "show", "nope"], "no lesson 'nope'"),
     (["lesson", "run", "nope"], "no lesson 'nope'"),
     (["lesson", "show", "stak"], "did you mean stack?"),
+    (["lesson", "run", "STAK"], "no lesson 'STAK'; did you mean stack?"),
     (["plugin", "new", "Bad_Name", "--dir", "{root}"], "must be lowercase letters and digits"),
     (["plugin", "new", "plugins", "--dir", "{root}"], "clashes with mnistkit's own mnistkit_plugins"),
     (["data", "import", "{root}/no-such-folder"], "no-such-folder"),
@@ -153,3 +161,20 @@ def test_a_mistake_is_one_line_and_exit_2_and_writes_nothing(world, args, expect
     assert "Traceback" not in err[0]
     assert tree(world["root"]) == before and tree(tmp_path) == here
 
+
+
+def test_case_alone_never_chooses_between_two_names_that_differ_only_in_case():
+    from mnistkit.errors import match_name
+
+    assert match_name("CNN", ["cnn", "mlp"]) == "cnn"
+    assert match_name("net", ["Net", "net"]) == "net" and match_name("NET", ["Net", "net"]) is None
+    assert match_name("rnn", ["cnn", "mlp"]) is None
+
+
+def test_the_suggestion_names_up_to_three_close_names_or_nothing():
+    from mnistkit.errors import did_you_mean, unknown_name
+
+    assert did_you_mean("adamww", ["adam", "adamw", "sgd"]) == "did you mean adamw or adam?"
+    assert did_you_mean("transformer", ["cnn", "mlp"]) == ""
+    assert str(unknown_name("optimizer", "rmsprop", ["sgd", "adam"], "`mnistkit plugins`")) == (
+        "unknown optimizer 'rmsprop' (known optimizers: adam, sgd; see `mnistkit plugins`)")

@@ -83,6 +83,24 @@ def test_unknown_optimizer_lists_the_known_ones(capsys, tmp_path):
     assert "unknown optimizer 'rmsprop'" in line and "adamw" in line and "sgd" in line
 
 
+def test_a_typo_in_a_model_name_gets_the_close_names(capsys, tmp_path):
+    assert main(["run", "--model", "cnnn", "--out", str(tmp_path / "runs")]) == 2
+    assert "unknown model 'cnnn'; did you mean cnn" in one_error_line(capsys)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_names_that_differ_only_in_case_train_the_registered_ones_and_resume(tmp_path):
+    out = tmp_path / "runs"
+    assert main(["run", "--model", "MLP", "--optimizer", "AdamW", "--metric", "Confusion", "--data", "sample",
+                 "--epochs", "0.05", "--out", str(out)]) == 0
+    (run_dir,) = out.iterdir()
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["model"], config["optimizer"], config["metrics"]) == ("mlp", "adamw", ["confusion"])
+    assert run_dir.name.endswith("-mlp")
+
+    assert main(["run", "--resume", str(run_dir), "--model", "Mlp", "--epochs", "0.1"]) == 0  # the run's own model
+
+
 def test_batch_larger_than_the_data_is_refused(capsys, tmp_path):
     assert main(["run", "--data", "sample", "--batch-size", "7000", "--out", str(tmp_path / "runs")]) == 2
     assert "larger than the 6,000 training images" in one_error_line(capsys)

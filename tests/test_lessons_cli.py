@@ -50,6 +50,11 @@ def test_show_with_answers_reveals_them(capsys):
     assert "casting first gives" in out(capsys)
 
 
+def test_a_lesson_id_in_another_case_opens_that_lesson(capsys):
+    assert main(["lesson", "show", "Pipeline"]) == 0
+    assert "The input pipeline" in out(capsys)
+
+
 def test_an_unknown_lesson_is_one_line_and_exit_2(capsys):
     assert main(["lesson", "show", "quantum"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

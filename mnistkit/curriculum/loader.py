@@ -18,7 +18,6 @@ lesson trains (``config_for``).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 from mnistkit.curriculum.exercises import ExerciseSet, load_exercises
 from mnistkit.curriculum.lessons import Lesson, load_lessons, parse_lesson
 from mnistkit.curriculum.progress import DONE, lesson_status
-from mnistkit.errors import ConfigError, MnistkitError
+from mnistkit.errors import ConfigError, MnistkitError, did_you_mean, match_name
 
 KIT_GROUP = "mnistkit"
 """The group of the lessons folder's ``plugin-`` lessons that no loaded plugin names (such as schedules)."""
@@ -59,13 +58,12 @@ class Curriculum:
         return next((lesson for lesson in self.ordered() if lesson.id == lesson_id), None)
 
     def lesson(self, lesson_id: str) -> Lesson:
-        """The lesson ``lesson_id``; ``ConfigError`` naming close ids, or listing them all."""
-        found = self.get(lesson_id)
+        """The lesson ``lesson_id`` (case is forgiven); ``ConfigError`` naming close ids, or listing them all."""
+        ids = [lesson.id for lesson in self.ordered()]
+        found = self.get(match_name(lesson_id, ids))
         if found is not None:
             return found
-        ids = [lesson.id for lesson in self.ordered()]
-        close = difflib.get_close_matches(lesson_id, ids, n=3)
-        hint = f"did you mean {' or '.join(close)}?" if close else f"the lessons are: {', '.join(ids)}"
+        hint = did_you_mean(lesson_id, ids) or f"the lessons are: {', '.join(ids)}"
         raise ConfigError(f"no lesson {lesson_id!r}; {hint} (see `mnistkit lessons`)")
 
     def neighbour(self, lesson_id: str | None, step: int) -> Lesson | None:

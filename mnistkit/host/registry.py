@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mnistkit.errors import ConfigError, MnistkitError, PluginError
+from mnistkit.errors import MnistkitError, PluginError, match_name, unknown_name
 from mnistkit.specs import MetricSpec, ModelSpec, OptimizerSpec
 
 KINDS: dict[str, type[ModelSpec | OptimizerSpec | MetricSpec]] = {"model": ModelSpec, "optimizer": OptimizerSpec, "metric": MetricSpec}
@@ -75,6 +75,10 @@ class Registry:
 
     def metric(self, name: str) -> MetricSpec:
         return _lookup("metric", self.metrics, name)
+
+    def name(self, kind: str, name: str) -> str:
+        """The registered ``kind`` name the user meant by ``name`` (case is forgiven); ``ConfigError`` with close names otherwise."""
+        return _canonical(kind, self.table(kind), name)
 
     def table(self, kind: str) -> dict[str, Any]:
         tables: dict[str, dict[str, Any]] = {"model": self.models, "optimizer": self.optimizers, "metric": self.metrics}
@@ -145,9 +149,13 @@ class Registry:
             raise PluginError(f"plugin {owner!r} raised {type(exc).__name__}: {what}") from exc
 
 def _lookup(kind: str, table: dict[str, Any], name: str) -> Any:
-    if name not in table:
-        known = ", ".join(sorted(table)) or "none"
-        raise ConfigError(f"unknown {kind} {name!r} (known {kind}s: {known}; see `mnistkit plugins`)")
-    return table[name]
+    return table[_canonical(kind, table, name)]
+
+
+def _canonical(kind: str, table: dict[str, Any], name: str) -> str:
+    found = match_name(name, table)
+    if found is None:
+        raise unknown_name(kind, name, table, "`mnistkit plugins`")
+    return found
 
 

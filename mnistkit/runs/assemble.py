@@ -29,7 +29,7 @@ from typing import Any
 
 from mnistkit.engine import events as ev
 from mnistkit.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, MnistkitError, PluginError
-from mnistkit.runs.config import RunConfig, check_batch_fits, check_numbers, check_writable, engine_settings, settle
+from mnistkit.runs.config import RunConfig, check_batch_fits, check_numbers, check_writable, engine_settings, names_as_registered, settle
 
 EXIT_COMPLETED = 0
 Notify = Callable[[str], None]
@@ -267,7 +267,8 @@ def _prepare(config, registry, out, resume, given, data, notify: Notify, lock) -
 
     meta = None
     if resume is not None:
-        config, meta = plan_resume(Path(resume), given=given or {}, notify=notify)
+        given = {**(given or {}), **names_as_registered(given or {}, registry)}  # --model CNN repeats a cnn run's model
+        config, meta = plan_resume(Path(resume), given=given, notify=notify)
     else:
         config = settle(config, registry)
         check_writable(environment.runs_dir(out))

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from mnistkit.errors import ConfigError, OutputError
+from mnistkit.errors import ConfigError, OutputError, match_name, unknown_name
 from mnistkit.runs.schedules import SCHEDULES
 
 
@@ -83,10 +83,11 @@ FIELDS = tuple(f.name for f in fields(RunConfig))
 
 
 def recipe(name: str) -> Mapping[str, Any]:
-    """The options of recipe ``name``; an unknown name lists the known ones."""
-    if name not in RECIPES:
-        raise ConfigError(f"unknown recipe {name!r} (known recipes: {', '.join(RECIPES)})")
-    return RECIPES[name]
+    """The options of recipe ``name`` (case is forgiven); an unknown name gets the close ones and the list."""
+    found = match_name(name, RECIPES)
+    if found is None:
+        raise unknown_name("recipe", name, RECIPES, "`mnistkit run --help`")
+    return RECIPES[found]
 
 
 def given_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,7 +117,8 @@ def from_options(options: Mapping[str, Any], recipe_name: str | None = None) -> 
 def settle(config: RunConfig, registry) -> RunConfig:
     """Fill in what depends on the plugins and the environment.
 
-    The optimizer's own learning rate when none was chosen, the model and
+    The names as registered (``--model CNN`` is ``cnn``), the optimizer's
+    own learning rate when none was chosen, the model and
     optimizer options typed against their specs (unknown keys are a
     ``ConfigError``), and the data folder (``--data-dir`` or
     ``MNISTKIT_DATA_DIR``, see ``mnistkit.environment.data_dir``).
@@ -128,11 +130,28 @@ def settle(config: RunConfig, registry) -> RunConfig:
     model_spec, optimizer_spec = registry.model(config.model), registry.optimizer(config.optimizer)
     return replace(
         config,
+        **names_as_registered(config.to_dict(), registry),
         learning_rate=config.learning_rate if config.learning_rate is not None else optimizer_spec.learning_rate,
         model_options=typed_options("model", model_spec, config.model_options),
         optimizer_options=typed_options("optimizer", optimizer_spec, config.optimizer_options),
         data_dir=environment.data_dir(config.data_dir, config.data),
     )
+
+
+def names_as_registered(options: Mapping[str, Any], registry) -> dict[str, Any]:
+    """The model, optimizer and metric names of ``options`` as the plugins registered them.
+
+    A name that differs from a registered one only in case is that one; an
+    unknown name is a ``ConfigError`` naming the close ones. Options not
+    given (absent or None) stay out.
+    """
+    names: dict[str, Any] = {}
+    for key in ("model", "optimizer"):
+        if options.get(key) is not None:
+            names[key] = registry.name(key, options[key])
+    if options.get("metrics"):
+        names["metrics"] = tuple(dict.fromkeys(registry.name("metric", name) for name in options["metrics"]))
+    return names
 
 
 def engine_settings(config: RunConfig, progress_every: int = 50):
