@@ -157,3 +157,10 @@ def test_watch_checks_again_on_every_save_and_answers_keys(tmp_path, exercise):
     while not lines.empty():
         seen.append(lines.get())
     assert "Stopped watching. Your file and your progress are saved." in "".join(seen)
+
+
+def test_a_mistyped_exercise_id_gets_a_suggestion_and_case_does_not_matter(capsys):
+    assert main(["exercise", "hint", "stak-update"]) == 2
+    assert "no exercise 'stak-update'; did you mean stack-update?" in capsys.readouterr().err
+    assert main(["exercise", "hint", "Stack-Update"]) == 0
+    assert "Hint 1 of" in capsys.readouterr().out

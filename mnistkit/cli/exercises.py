@@ -95,9 +95,10 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     if not len(exercises):
         console.print("No exercises are loaded.")
         return 0
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table("#", "id", "lesson", "title", "status", title="Exercises", title_justify="left", title_style="bold")
+    table = Table("#", Column("id", no_wrap=True), "lesson", "title", "status", title="Exercises", title_justify="left",
+                  title_style="bold")
     for number, exercise in enumerate(exercises, start=1):
         table.add_row(str(number), exercise.id, exercise.lesson, exercise.title, _MARKS[store.exercise_status(exercise.id)])
     console.print(table)

@@ -195,13 +195,14 @@ def cmd_lesson_reset(args: argparse.Namespace) -> int:
 
 def list_lessons(console: Console, curriculum: Curriculum, store: ProgressStore) -> None:
     """The curriculum in order with each lesson's status and its exercises', then the plugins' lessons."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     groups = [("The curriculum", list(curriculum.core)), ("Plugin lessons", curriculum.plugin_lessons())]
     for title, lessons in groups:
         if not lessons:
             continue
-        table = Table("#", "id", "title", "min", "status", "exercise", title=title, title_justify="left", title_style="bold")
+        table = Table("#", "title", "min", "status", "exercise", title=title, title_justify="left", title_style="bold")
+        table.columns.insert(1, Column("id", no_wrap=True))  # an id is typed: never broken over two lines
         for number, lesson in enumerate(lessons, start=1):
             table.add_row(str(number), lesson.id, lesson.title, str(lesson.minutes),
                           _MARKS[curriculum.status(lesson.id, store)], _exercise_mark(curriculum, lesson.id, store))

@@ -31,7 +31,6 @@ is the guide for writing one. Importing this module is cheap (PyYAML, no JAX).
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,16 +188,14 @@ class ExerciseSet:
         return len(self.exercises)
 
     def get(self, exercise_id: str) -> Exercise:
-        """The exercise ``exercise_id``; ``ConfigError`` naming close ids, or listing them all."""
-        for exercise in self.exercises:
-            if exercise.id == exercise_id:
-                return exercise
+        """The exercise ``exercise_id`` (case aside); ``ConfigError`` naming close ids, or listing them all."""
+        from mnistkit.errors import did_you_mean, match_name
+
         ids = [exercise.id for exercise in self.exercises]
-        folded = [i for i in ids if i == exercise_id.lower()]
-        if folded:
-            return self.get(folded[0])
-        close = difflib.get_close_matches(exercise_id, ids, n=3)
-        hint = f"did you mean {' or '.join(close)}?" if close else f"the exercises are: {', '.join(ids)}"
+        found = match_name(exercise_id, ids)
+        if found is not None:
+            return self.exercises[ids.index(found)]
+        hint = did_you_mean(exercise_id, ids) or f"the exercises are: {', '.join(ids)}"
         raise ConfigError(f"no exercise {exercise_id!r}; {hint} (see `mnistkit exercises`)")
 
     def for_lesson(self, lesson_id: str) -> list[Exercise]:
