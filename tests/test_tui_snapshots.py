@@ -45,6 +45,15 @@ def test_lesson_screen_in_the_light_theme(snap_compare, app):
     assert snap_compare(app, terminal_size=(100, 30), run_before=light)
 
 
+def test_the_focused_sidebar_is_marked_in_the_light_theme(snap_compare, app):
+    async def back_to_the_sidebar(pilot):
+        await _settle(pilot)
+        app.theme = LIGHT
+        await pilot.press("]", "shift+tab", "shift+tab")  # from the lesson's text, past the tab bar, to the sidebar
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=back_to_the_sidebar)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_run_pane_after_a_run(snap_compare, app, size):
     async def finished_run(pilot):

@@ -11,7 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS = (
-    ("↑ ↓ Enter", "move in the sidebar and open a lesson"),
+    ("↑ ↓ PgUp PgDn", "scroll the lesson or the run: the text shown has the focus (the bar on its left)"),
+    ("↑ ↓ Enter", "in the sidebar (shift+Tab twice from the text): move and open a lesson"),
     ("] [", "next / previous lesson"),
     ("d", "mark the lesson done (saved, and shared with `mnistkit lessons`)"),
     ("1 2", "show the lesson / the run"),
@@ -24,7 +25,7 @@ KEYS = (
     ("p", "browse plugins, including those that failed to load and why"),
     ("ctrl+t", "switch between the light and dark themes"),
     ("ctrl+p", "command palette: every action, every lesson by title, themes"),
-    ("Tab", "move between parts of the screen (shift+Tab goes back)"),
+    ("Tab", "move between parts of the screen (shift+Tab goes back); the focused one is marked"),
     ("?", "this screen"),
     ("q", "quit (from the main screen; ctrl+q anywhere)"),
     ("Esc", "close this screen, the plugin browser, the training form or an exercise"),
@@ -59,7 +60,7 @@ RUN = (
     "loss and accuracy charts (train during each epoch, test after it); 25 test digits with the "
     "model's guesses (wrong ones in red) after every epoch; what jax.jit costs (compile time "
     "against one step, the backend and devices); and one log line per epoch. "
-    "Tab to the run pane, then the arrow keys or Page Down scroll it."
+    "Once shown, the arrow keys and Page Down scroll it."
 )
 
 

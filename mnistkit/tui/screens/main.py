@@ -11,10 +11,11 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane, Tree
+from textual.widgets import Header, TabbedContent, TabPane, Tree
 
 from mnistkit.curriculum.lessons import Lesson
 from mnistkit.curriculum.progress import PASSED
+from mnistkit.tui.widgets.footer import KeyFooter
 from mnistkit.tui.widgets.lesson_view import LessonView
 from mnistkit.tui.widgets.run_pane import RunPane
 from mnistkit.tui.widgets.sidebar import LessonTree, lesson_marks
@@ -22,6 +23,10 @@ from mnistkit.tui.widgets.sidebar import LessonTree, lesson_marks
 if TYPE_CHECKING:
     from mnistkit.curriculum.loader import Curriculum
     from mnistkit.curriculum.progress import Progress
+
+
+TAB_TEXT = {"lesson-tab": "#lesson", "run-tab": "#run"}
+"""Each tab's scrollable text, which has the focus whenever the tab is shown by a key or an action."""
 
 
 class _LessonApp(Protocol):
@@ -87,7 +92,7 @@ class MainScreen(Screen):
                     yield LessonView(id="lesson")
                 with TabPane(r"[b]\[2][/] Run", id="run-tab"):
                     yield RunPane(id="run")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         app = cast(_LessonApp, self.app)  # Textual types it as App[Any]; this screen is only shown by MnistkitApp
@@ -127,7 +132,9 @@ class MainScreen(Screen):
         return status, exercises, (passed, len(ids))
 
     def show_tab(self, tab: str) -> None:
+        """Show a tab and give its scrollable text the focus, so the arrow keys and Page Down scroll it at once."""
         self.query_one(TabbedContent).active = tab
+        self.query_one(TAB_TEXT[tab]).focus()
 
     @property
     def showing_run(self) -> bool:
@@ -139,6 +146,8 @@ class MainScreen(Screen):
         sidebar.display = not sidebar.display
         if sidebar.display:
             sidebar.focus()
+        elif self.focused is sidebar:
+            self.query_one(TAB_TEXT[self.query_one(TabbedContent).active]).focus()
 
     def begin_run(self, title: str, stage: bool = False) -> None:
         self.query_one(RunPane).begin(title, stage)

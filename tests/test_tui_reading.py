@@ -1,0 +1,169 @@
+"""Reading in the TUI at 80x24: where the keys go, what shows where the focus is, code that fits, quick keys.
+
+The lessons here are long enough to scroll at 80x24: the shipped ones, or one
+written below with a code line wider than the pane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from test_tui_support import fixed_run, small_registry
+from textual.color import Color
+
+from mnistkit.curriculum.lessons import lessons_dir, parse_lesson
+from mnistkit.curriculum.loader import Curriculum
+from mnistkit.tui.app import DARK, LIGHT, MnistkitApp
+from mnistkit.tui.widgets.lesson_view import LessonView
+from mnistkit.tui.widgets.run_pane import RunPane
+from mnistkit.tui.widgets.sidebar import LessonTree
+
+SHIPPED = ("stack", "data", "pipeline", "model", "forward")
+"""Shipped lessons, in their order, each several screens long at 80x24."""
+
+
+def shipped_curriculum() -> Curriculum:
+    lessons = tuple(parse_lesson((lessons_dir() / f"{name}.md").read_text(encoding="utf-8"), lessons_dir() / f"{name}.md")
+                    for name in SHIPPED)
+    return Curriculum(lessons)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    return small_registry(tmp_path_factory.mktemp("reading-plugins"))
+
+
+@pytest.fixture
+def app(registry, data_isolated_env) -> MnistkitApp:
+    """The app over the shipped lessons, with mnistkit's home (and so the progress) in tmp_path."""
+    return MnistkitApp(registry, curriculum=shipped_curriculum())
+
+
+def stands_out(color: Color, app: MnistkitApp) -> bool:
+    """Whether ``color`` is the theme's colour for focus (to rounding), well apart from the screen's background."""
+    focus, background = Color.parse(app.theme_variables["border"]), app.screen.background_colors[1]
+    return (max(abs(a - b) for a, b in zip(color.rgb, focus.rgb, strict=True)) <= 2
+            and abs(color.brightness - background.brightness) > 0.25)
+
+
+def screen_text(app: MnistkitApp) -> list[str]:
+    """The screen as a user sees it, one string a line."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def test_an_opened_lesson_has_the_focus_so_page_down_scrolls_it(app):
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("]")
+            await pilot.pause()
+            view = app.main.query_one(LessonView)
+            assert app.focused is view, f"the lesson's text should have the focus, not {app.focused}"
+            assert view.scroll_y == 0
+            await pilot.press("pagedown")
+            await pilot.pause()
+            assert view.scroll_y > 0, "Page Down should scroll the lesson without a Tab first"
+            scrolled = view.scroll_y
+            await pilot.press("down")
+            await pilot.pause()
+            assert view.scroll_y > scrolled, "the down arrow should scroll it too"
+
+    asyncio.run(scenario())
+
+
+def test_a_lesson_opened_from_the_sidebar_takes_the_focus(app):
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.main.query_one(LessonTree).focus()
+            await pilot.press("down", "enter")
+            await pilot.pause()
+            assert app.lesson_id == "data"
+            assert app.focused is app.main.query_one(LessonView)
+
+    asyncio.run(scenario())
+
+
+def test_the_run_tab_gives_its_text_the_focus_and_1_gives_it_back_to_the_lesson(app):
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.main.begin_run("cnn + adamw, 2 epoch(s)")
+            for item in fixed_run():
+                app.main.handle_run_item(item)
+            await pilot.pause()
+            pane = app.main.query_one(RunPane)
+            assert app.focused is pane
+            await pilot.press("pagedown")
+            await pilot.pause()
+            assert pane.scroll_y > 0, "Page Down should scroll the run tab at once"
+            await pilot.press("1")
+            await pilot.pause()
+            assert app.focused is app.main.query_one(LessonView)
+            await pilot.press("2")
+            await pilot.pause()
+            assert app.focused is pane
+
+    asyncio.run(scenario())
+
+
+def test_switching_tabs_moves_the_focus_without_rebuilding_the_key_bar(app):
+    """Textual rebuilds its footer on every move of the focus; the keys shown stay the same, so this one is kept."""
+    from textual.widgets._footer import FooterKey
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            keys = list(app.main.query(FooterKey))
+            await pilot.press("2", "1", "2")
+            await pilot.pause()
+            assert app.focused is app.main.query_one(RunPane)
+            assert list(app.main.query(FooterKey)) == keys and keys
+
+    asyncio.run(scenario())
+
+
+def test_hiding_the_focused_sidebar_gives_the_focus_to_the_text(app):
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.main.query_one(LessonTree).focus()
+            await pilot.press("s")
+            await pilot.pause()
+            assert app.focused is app.main.query_one(LessonView)
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("theme", [DARK, LIGHT])
+def test_the_focused_part_of_the_screen_is_marked(app, theme):
+    """A bar left of the focused text pane, the focused sidebar's edge and the focused tab bar's active tab, in the focus colour."""
+    from textual.widgets import Tabs
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.theme = theme
+            await pilot.press("]")
+            await pilot.pause()
+            view, sidebar = app.main.query_one(LessonView), app.main.query_one(LessonTree)
+            bar_column = view.region.x
+            edge, color = view.styles.border_left
+            assert edge == "outer" and stands_out(color, app)
+            assert all(line[bar_column] == "▌" for line in screen_text(app)[view.region.y:view.region.bottom]), \
+                "the focused lesson should have a bar down its left"
+            focused_sidebar_edge = None
+            for widget in (sidebar, app.main.query_one(Tabs)):
+                widget.focus()
+                await pilot.pause()
+                assert view.styles.border_left[0] == "blank"
+                assert all(line[bar_column] == " " for line in screen_text(app)[view.region.y:view.region.bottom])
+                if widget is sidebar:
+                    focused_sidebar_edge = sidebar.styles.border_right
+                    assert stands_out(focused_sidebar_edge[1], app)
+            assert sidebar.styles.border_right != focused_sidebar_edge, "the sidebar's edge should lose the focus colour"
+            tabs = app.main.query_one(Tabs)
+            active = tabs.active_tab
+            assert active is not None
+            focused_look = active.rich_style
+            view.focus()
+            await pilot.pause()
+            assert active.rich_style != focused_look, "the active tab should look different when the tab bar has the focus"
+
+    asyncio.run(scenario())
