@@ -11,6 +11,8 @@ import asyncio
 import pytest
 from test_tui_support import fixed_run, small_registry
 from textual.color import Color
+from textual.geometry import Region
+from textual.widgets import Label
 
 from mnistkit.curriculum.lessons import lessons_dir, parse_lesson
 from mnistkit.curriculum.loader import Curriculum
@@ -165,5 +167,37 @@ def test_the_focused_part_of_the_screen_is_marked(app, theme):
             view.focus()
             await pilot.pause()
             assert active.rich_style != focused_look, "the active tab should look different when the tab bar has the focus"
+
+    asyncio.run(scenario())
+
+
+def fence_text(fence) -> str:
+    """What a code block shows, its rows joined, runs of spaces as one (a wrapped line reads on in the next row)."""
+    label = fence.query_one(Label)
+    rows = label.render_lines(Region(0, 0, *label.outer_size))
+    return " ".join(" ".join(row.text.split()) for row in rows if row.text.strip())
+
+
+def test_a_code_line_wider_than_the_pane_wraps_and_keeps_its_result(app):
+    """At 80x24 with the sidebar, the stack lesson's `print(x.at[0].set(10.0))  # prints: ...` is read to its end."""
+    from textual.widgets._markdown import MarkdownFence
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            view = app.main.query_one(LessonView)
+            assert view.lesson.id == "stack"
+            fences = list(view.query(MarkdownFence))
+            (fence,) = [f for f in fences if "x.at[0].set(10.0)" in f.code]
+            line = next(line for line in fence.code.splitlines() if "x.at[0].set(10.0)" in line)
+            assert "# prints:" in line and len(line) > fence.size.width, "the line should be wider than the pane"
+            view.scroll_to_widget(fence, animate=False, top=True)
+            await pilot.pause()
+            x, right = fence.region.x, fence.region.right
+            shown = " ".join(" ".join(row[x:right].split()) for row in screen_text(app)[fence.region.y:fence.region.bottom])
+            assert " ".join(line.split()) in shown, f"{line!r} is cut on screen: {shown!r}"
+            for each in fences:
+                for code_line in each.code.splitlines():
+                    assert " ".join(code_line.split()) in fence_text(each), f"{code_line!r} is cut"
 
     asyncio.run(scenario())

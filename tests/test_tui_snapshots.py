@@ -11,9 +11,31 @@ from __future__ import annotations
 import pytest
 from test_tui_support import fixed_run, small_curriculum, small_curriculum_with_exercises, small_registry
 
+from mnistkit.curriculum.lessons import parse_lesson
+from mnistkit.curriculum.loader import Curriculum
 from mnistkit.tui.app import LIGHT, MnistkitApp
 
 SIZES = [(80, 24), (100, 30)]
+
+WIDE_CODE = """\
+---
+id: immutable
+title: Immutable arrays
+order: 1
+minutes: 2
+---
+
+# Immutable arrays
+
+```python
+import jax.numpy as jnp
+
+x = jnp.arange(4.0)
+print(x.at[0].set(10.0))  # prints: [10.  1.  2.  3.]
+print(jnp.stack([x, x]).reshape(-1).sum())  # prints: 12.0, both rows added up
+```
+"""
+"""A lesson whose code is wider than the lesson pane at 80x24."""
 
 
 @pytest.fixture
@@ -52,6 +74,12 @@ def test_the_focused_sidebar_is_marked_in_the_light_theme(snap_compare, app):
         await pilot.press("]", "shift+tab", "shift+tab")  # from the lesson's text, past the tab bar, to the sidebar
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=back_to_the_sidebar)
+
+
+def test_a_wide_code_line_wraps_at_80x24(snap_compare, tmp_path):
+    lesson = parse_lesson(WIDE_CODE, tmp_path / "immutable.md")
+    app = MnistkitApp(small_registry(tmp_path), curriculum=Curriculum((lesson,)))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
