@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_tui_support import fixed_run, small_curriculum, small_registry
+from test_tui_support import fixed_run, small_curriculum, small_registry, wait_for
 
 from mnistkit.tui.app import MnistkitApp
 from mnistkit.tui.widgets.predictions import PredictionGrid
@@ -97,8 +97,9 @@ def test_the_grid_redraws_for_the_new_width_when_the_sidebar_goes(app):
             grid = app.main.query_one(PredictionGrid)
             assert grid.shape == (True, 5)
             await pilot.press("s")
-            await pilot.pause()
-            assert grid.shape == (False, 5)
+            assert not app.main.query_one("#sidebar").display
+            await wait_for(pilot, lambda: grid.shape == (False, 5), timeout=5,
+                           what=f"the large digits (the grid is {grid.size.width} wide, drawn as {grid.shape})")
 
     asyncio.run(scenario())
 
