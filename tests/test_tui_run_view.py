@@ -7,11 +7,15 @@ the TUI; the snapshots at the end show the same screens as pictures.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from test_tui_support import fixed_run, small_curriculum, small_registry, wait_for
 
+from mnistkit.engine import events as ev
+from mnistkit.report.curves import OVERFITTING_EXERCISE, OVERFITTING_LESSON
 from mnistkit.tui.app import MnistkitApp
+from mnistkit.tui.widgets.jit_panel import JIT_LESSON, JitPanel
 from mnistkit.tui.widgets.predictions import PredictionGrid
 
 
@@ -102,6 +106,98 @@ def test_the_grid_redraws_for_the_new_width_when_the_sidebar_goes(app):
                            what=f"the large digits (the grid is {grid.size.width} wide, drawn as {grid.shape})")
 
     asyncio.run(scenario())
+
+
+def overfitting_run() -> list[object]:
+    """``fixed_run`` over 4 epochs whose test loss is lowest after epoch 2 while the train loss keeps falling."""
+    test_losses, test_accuracies = {1: 0.5, 2: 0.3, 3: 0.35, 4: 0.45}, {1: 0.85, 2: 0.9, 3: 0.89, 4: 0.88}
+    items = []
+    for item in fixed_run(epochs=4):
+        if isinstance(item, ev.Progress):
+            item = replace(item, accuracy=0.6 + 0.09 * (item.epoch - 1 + item.step / item.steps))
+        elif isinstance(item, ev.EpochEnd):
+            item = replace(item, train={"loss": 0.6 / item.epoch, "accuracy": 0.6 + 0.09 * item.epoch})
+        elif isinstance(item, ev.Evaluation):
+            item = replace(item, test={"loss": test_losses[item.epoch], "accuracy": test_accuracies[item.epoch]})
+        items.append(item)
+    return items
+
+
+def advice_on_screen(app: MnistkitApp) -> str:
+    advice = app.main.query_one("#run-advice")
+    if not advice.display or not advice.region.height:
+        return ""
+    return " ".join(line[advice.region.x : advice.region.right].strip()
+                    for line in screen_lines(app)[advice.region.y : advice.region.bottom])
+
+
+def test_a_test_loss_rising_while_the_train_loss_falls_is_called_overfitting_under_the_charts(app):
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            items = overfitting_run()
+            evaluations = [i for i, item in enumerate(items) if isinstance(item, ev.Evaluation)]
+            await finish_a_run(pilot, items[: evaluations[1] + 1])
+            assert advice_on_screen(app) == "", "epochs 1 and 2 both lower the test loss"
+            for item in items[evaluations[1] + 1 :]:
+                app.main.handle_run_item(item)
+            await pilot.pause()
+            said = advice_on_screen(app)
+            assert said.startswith("Epoch 3: the test loss is rising while the train loss falls: the model starts "
+                                   "to overfit"), said
+            assert f"(lesson {OVERFITTING_LESSON}, exercise {OVERFITTING_EXERCISE})" in said, said
+            charts, advice = app.main.query_one("#run-charts").region, app.main.query_one("#run-advice").region
+            assert advice.y >= charts.bottom and advice.bottom <= 23, "the line is under the charts, in view"
+
+    asyncio.run(scenario())
+
+
+def test_a_run_whose_test_loss_keeps_falling_says_nothing_of_overfitting(app):
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await finish_a_run(pilot)
+            assert advice_on_screen(app) == ""
+            app.main.begin_run("again")
+            await finish_a_run(pilot, overfitting_run())
+            app.main.begin_run("and again")
+            await pilot.pause()
+            assert advice_on_screen(app) == "", "a new run starts without the last run's advice"
+
+    asyncio.run(scenario())
+
+
+def test_the_jit_panel_says_what_x17_is_and_which_lesson_teaches_jit(app):
+    async def scenario():
+        async with app.run_test(size=(100, 30)) as pilot:
+            items = [ev.Traced("train_step x17", 1, "first call: trace and compile") if isinstance(item, ev.Traced)
+                     else item for item in fixed_run()]
+            await finish_a_run(pilot, items)
+            jit = app.main.query_one(JitPanel)
+            app.main.query_one("#run").scroll_to_widget(jit, animate=False, top=True)
+            await pilot.pause()
+            shown = " ".join(line[jit.region.x : jit.region.right].strip()
+                             for line in screen_lines(app)[jit.region.y : jit.region.bottom])
+            assert "train_step x17 traced once" in shown
+            assert "x17: 17 train steps in one compiled call (lax.scan), so Python dispatches once per 17 steps" \
+                in shown, shown
+            assert f"more on jit and tracing: lesson {JIT_LESSON}" in shown
+
+    asyncio.run(scenario())
+
+
+def test_the_lessons_and_the_exercise_the_run_tab_points_to_exist():
+    from mnistkit.curriculum import loader
+    from mnistkit.host.loading import load_registry
+
+    curriculum = loader.load(load_registry())
+    assert curriculum.get(OVERFITTING_LESSON) is not None and curriculum.get(JIT_LESSON) is not None
+    assert OVERFITTING_EXERCISE in [exercise.id for exercise in curriculum.exercises.for_lesson(OVERFITTING_LESSON)]
+
+
+def test_snapshot_the_run_tab_at_80x24_says_where_overfitting_starts(snap_compare, app):
+    async def overfitted(pilot):
+        await finish_a_run(pilot, overfitting_run())
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=overfitted)
 
 
 def test_snapshot_the_grid_at_80x24_with_the_sidebar_shown(snap_compare, app):

@@ -1,11 +1,31 @@
-"""What ``jit`` is doing, for learners: where the run executes, compile time against step time."""
+"""What ``jit`` is doing, for learners: where the run executes, compile time against step time, what was traced.
+
+A traced function named ``train_step x17`` (the engine's ``TraceLog`` name
+for a fused step) runs 17 train steps in one compiled call, a ``lax.scan``
+over the steps, so Python dispatches once per 17 steps; the panel says so
+under it, and names the lesson that teaches jit, tracing and the train step.
+"""
 
 from __future__ import annotations
+
+import re
 
 from rich.text import Text
 from textual.widgets import Static
 
 from mnistkit.engine import events as ev
+
+JIT_LESSON = "train-step"
+"""The lesson that teaches ``jax.jit``, tracing and the compiled train step."""
+
+FUSED = re.compile(r" x(\d+)$")
+"""The suffix the engine gives a compiled function that runs that many train steps per call."""
+
+
+def fused_steps(function: str) -> int | None:
+    """How many train steps one call of the traced ``function`` runs (``train_step x17``: 17), None if not fused."""
+    match = FUSED.search(function)
+    return int(match.group(1)) if match else None
 
 
 class JitPanel(Static):
@@ -49,8 +69,8 @@ class JitPanel(Static):
         text = Text()
         if not self.backend:
             text.append("jax.jit traces the train step into a graph once, compiles it for the backend,\n"
-                        "then every step reuses it. Start a run to see what that costs here.", style="dim")
-            return text
+                        "then every step reuses it. Start a run to see what that costs here.\n", style="dim")
+            return text.append_text(_lesson_line())
         text.append("backend ", style="dim").append(self.backend, style="bold")
         text.append("  devices ", style="dim").append(", ".join(self.devices) or "?")
         text.append("\ncompile ", style="dim")
@@ -70,4 +90,12 @@ class JitPanel(Static):
             style = "bold" if traced.count == 1 else "bold yellow"
             text.append(f"\n{name} ", style="dim").append(f"traced {times}", style=style)
             text.append(f" ({traced.reason})", style="dim")
-        return text
+            steps = fused_steps(name)
+            if steps is not None:
+                text.append(f"\n  x{steps}: {steps} train steps in one compiled call (lax.scan),"
+                            f"\n  so Python dispatches once per {steps} steps", style="dim")
+        return text.append("\n").append_text(_lesson_line())
+
+
+def _lesson_line() -> Text:
+    return Text.assemble(("more on jit and tracing: lesson ", "dim"), (JIT_LESSON, "bold"))

@@ -23,6 +23,7 @@ from textual.widgets import RichLog, Static
 from mnistkit.curriculum.stages import Note
 from mnistkit.engine import events as ev
 from mnistkit.engine.settings import epoch_lengths
+from mnistkit.report.curves import OVERFITTING_EXERCISE, OVERFITTING_LESSON, overfitting_starts
 from mnistkit.tui import training
 from mnistkit.tui.widgets.charts import MetricChart
 from mnistkit.tui.widgets.jit_panel import JitPanel
@@ -39,14 +40,35 @@ AGAIN = "[b]g[/] to train again with the same settings, or [b]t[/] to change the
 """What the run pane offers once a run has ended: the keys of ``MainScreen``'s train-again and train bindings."""
 
 
+def overfitting_note(history) -> str:
+    """The line under the charts once ``report.curves.overfitting_starts`` finds overfitting in ``history``, else ""."""
+    epoch = overfitting_starts(history)
+    if epoch is None:
+        return ""
+    return (f"Epoch {epoch}: the test loss is rising while the train loss falls: the model starts to overfit "
+            f"(lesson {OVERFITTING_LESSON}, exercise {OVERFITTING_EXERCISE}).")
+
+
 class RunPane(VerticalScroll):
-    """Status, progress, loss and accuracy charts, the prediction grid, the jit panel and a log."""
+    """Status, progress, loss and accuracy charts, what they show, the prediction grid, the jit panel and a log."""
+
+    DEFAULT_CSS = """
+    RunPane #run-advice {
+        height: auto;
+        color: $text-warning;
+        display: none;
+    }
+    RunPane #run-advice.-shown {
+        display: block;
+    }
+    """
 
     def __init__(self, *, id: str | None = None):
         super().__init__(id=id)
         self.running = False
         self.stage_run = False
-        self._train: dict[str, float] = {}
+        self._epoch_end: ev.EpochEnd | None = None
+        self._history: list[dict[str, float]] = []
         self._epochs: float = 0
         self._lengths: list[int] = []
         """Steps in each epoch (``epoch_lengths``): the last of a run of 2.5 epochs has half of them."""
@@ -60,6 +82,7 @@ class RunPane(VerticalScroll):
         with Horizontal(id="run-charts"):
             yield MetricChart("loss", "loss", id="chart-loss")
             yield MetricChart("accuracy", "accuracy %", percent=True, id="chart-accuracy")
+        yield Static("", id="run-advice")
         with Horizontal(id="run-details"):
             yield PredictionGrid(id="run-grid")
             with Vertical(id="run-side"):
@@ -72,7 +95,8 @@ class RunPane(VerticalScroll):
         self.running, self.stage_run = True, stage
         self.set_class(stage, "-stage")
         self.query_one("#run-output").remove_children()
-        self._train, self._epochs, self._lengths, self._charted = {}, 0, [], 0.0
+        self._epoch_end, self._history, self._epochs, self._lengths, self._charted = None, [], 0, [], 0.0
+        self._advise("")
         self._status(f"[b]{escape(title)}[/]: starting…")
         self.query_one("#run-data", Static).update("")
         self.query_one(RunProgress).reset()
@@ -111,7 +135,7 @@ class RunPane(VerticalScroll):
             case ev.Progress():
                 self._progress(item)
             case ev.EpochEnd():
-                self._train = item.train
+                self._epoch_end = item
             case ev.Evaluation():
                 self._evaluated(item)
             case ev.Report() if item.text:
@@ -177,8 +201,12 @@ class RunPane(VerticalScroll):
                 chart.replot()
 
     def _evaluated(self, evaluation: ev.Evaluation) -> None:
-        test, train = evaluation.test, self._train
+        end = self._epoch_end
+        test, train = evaluation.test, end.train if end is not None else {}
         epoch = evaluation.epoch
+        if end is not None and end.epoch == epoch:
+            self._history.append(ev.history_row(end, evaluation))
+            self._advise(overfitting_note(self._history))
         steps = self._lengths[epoch - 1] if len(self._lengths) >= epoch else 1
         x = self._epochs_done(epoch, steps, steps)
         self.query_one("#chart-loss", MetricChart).add_test(x, test["loss"])
@@ -192,6 +220,11 @@ class RunPane(VerticalScroll):
             f"train loss {train.get('loss', float('nan')):.4f} acc {train.get('accuracy', float('nan')):6.2%}  "
             f"test loss {test['loss']:.4f} acc {test['accuracy']:6.2%}"
         )
+
+    def _advise(self, text: str) -> None:
+        advice = self.query_one("#run-advice", Static)
+        advice.update(text)
+        advice.set_class(bool(text), "-shown")
 
     def _ended(self, status: str, short: str) -> None:
         self.running = False
