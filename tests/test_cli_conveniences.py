@@ -76,6 +76,7 @@ def test_lessons_json_lists_every_lesson_with_its_progress(capsys):
     from mnistkit.curriculum.progress import ProgressStore
 
     ProgressStore().mark("stack", "done")
+    ProgressStore().mark_exercise("stack-update", "passed")  # a lesson with an exercise is done once it passes
     ProgressStore().mark("data", "current")
     assert main(["lessons", "--json"]) == 0
     lessons = json.loads(capsys.readouterr().out)
@@ -83,6 +84,7 @@ def test_lessons_json_lists_every_lesson_with_its_progress(capsys):
     assert {"id", "title", "order", "minutes", "status", "source", "plugin"} <= set(lessons[0])
     assert lessons[0]["id"] == "stack" and lessons[0]["source"] == "curriculum" and lessons[0]["plugin"] is None
     assert by_id["stack"]["status"] == "done" and by_id["data"]["status"] == "current"
+    assert by_id["stack"]["exercises"] == [{"id": "stack-update", "status": "passed"}]
     assert {lesson["status"] for lesson in lessons} <= {"done", "current", "not started"}
     plugin_lessons = [lesson for lesson in lessons if lesson["source"] == "plugin"]
     assert plugin_lessons and all(lesson["plugin"] for lesson in plugin_lessons)

@@ -190,6 +190,8 @@ def test_the_workspace_never_overwrites_edits_unless_reset(tmp_path):
     assert workspace.start(exercise, tmp_path / "work", reset=True) == (path, workspace.RESET)
     assert path.read_text() == exercise.starter()
     assert "x + x" in workspace.backup_file(path).read_text()
+    workspace.start(exercise, tmp_path / "work", reset=True)  # a second reset must not back up the starter over the edits
+    assert "x + x" in workspace.backup_file(path).read_text()
 
 
 def test_a_lesson_with_an_exercise_is_done_only_when_it_passes(tmp_path, curriculum):

@@ -20,6 +20,11 @@ from mnistkit.host.loading import load_registry
 FIRST = "stack-update"
 
 
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # whole messages on one line each, to compare them
+
+
 @pytest.fixture(scope="module")
 def exercise():
     return load(load_registry()).exercises.get(FIRST)
@@ -147,7 +152,7 @@ def test_watch_checks_again_on_every_save_and_answers_keys(tmp_path, exercise):
         _wait_for(lines, "Show the reference solution?", seen)
         child.stdin.write("x")  # anything but y: nothing is shown
         child.stdin.flush()
-        _wait_for(lines, "Nothing changed", seen)
+        _wait_for(lines, "No; still watching", seen)
         child.stdin.write("q")
         child.stdin.flush()
         assert child.wait(timeout=30) == 0
@@ -164,3 +169,8 @@ def test_a_mistyped_exercise_id_gets_a_suggestion_and_case_does_not_matter(capsy
     assert "no exercise 'stak-update'; did you mean stack-update?" in capsys.readouterr().err
     assert main(["exercise", "hint", "Stack-Update"]) == 0
     assert "Hint 1 of" in capsys.readouterr().out
+
+
+def test_a_lesson_id_given_for_an_exercise_names_the_lessons_exercises(capsys):
+    assert main(["exercise", "start", "stack"]) == 2
+    assert "'stack' is a lesson; its exercise is stack-update" in capsys.readouterr().err

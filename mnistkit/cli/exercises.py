@@ -129,7 +129,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     show_task(console, exercise)
     if action == workspace.KEPT:
         console.print("Your file is already there and keeps your edits (`--reset` replaces it with the starter).")
-    console.print(f"Edit it, then run: [bold]mnistkit exercise check {exercise.id}{_dir_option(args.dir)}[/] "
+    console.print(f"Edit the file named below, then run: [bold]mnistkit exercise check {exercise.id}{_dir_option(args.dir)}[/] "
                   f"(or `mnistkit exercise watch {exercise.id}` to check on every save).", soft_wrap=True)
     print(f"Your file: {path}")
     return 0
@@ -168,9 +168,9 @@ def run_check(console: Console, exercise: Exercise, path, timeout: float | None 
     with console.status(f"Checking {exercise.id} ...", spinner="dots"):
         result = check(exercise, path, timeout, cancel=cancel)
     if result.passed:
-        console.print(f"[bold green]✓ Passed[/] [green]{escape(result.message)}[/]", soft_wrap=True)
+        console.print(f"[bold green]✓ Passed:[/] [green]{escape(result.message)}[/]")
     else:
-        console.print(f"[bold red]✗ Not yet[/] [red]{escape(result.message)}[/]", soft_wrap=True)
+        console.print(f"[bold red]✗ Not yet:[/] [red]{escape(result.message)}[/]")
         if result.output.strip() and not result.passed:
             console.print("[dim]Your code printed (last lines):[/]")
             console.print(result.output, markup=False, highlight=False, soft_wrap=True)
@@ -189,11 +189,11 @@ def cmd_hint(args: argparse.Namespace) -> int:
     if store.hints_shown(exercise.id) >= len(exercise.hints):
         console.print("Every hint is shown already:", highlight=False)
         for number, text in enumerate(exercise.hints, start=1):
-            console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(text)}", soft_wrap=True)
+            console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(text)}")
         console.print(f"The solution: [bold]mnistkit exercise solution {exercise.id}[/]")
         return 0
     number = store.show_hint(exercise.id, len(exercise.hints))
-    console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(exercise.hints[number - 1])}", soft_wrap=True)
+    console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(exercise.hints[number - 1])}")
     if number < len(exercise.hints):
         console.print(f"[dim]Another: mnistkit exercise hint {exercise.id}[/]")
     return 0
@@ -209,7 +209,7 @@ def cmd_solution(args: argparse.Namespace) -> int:
 
     console = common.console()
     console.print(f"[bold]The reference solution of {exercise.id}[/] [dim]({exercise.solution_path})[/]")
-    console.print(Syntax(exercise.solution(), "python", theme="ansi_dark", line_numbers=True))
+    console.print(Syntax(exercise.solution(), "python", theme="ansi_dark", line_numbers=True, word_wrap=True))
     console.print("[dim]Try it: copy it into your file and check it; then change one thing and see what the check says.[/]")
     return 0
 

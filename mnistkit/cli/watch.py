@@ -134,7 +134,7 @@ def _watch_one(console, exercises, exercise, directory, timeout, store, key):
     show_task(console, exercise)
     console.print(("Wrote the starter to " if action == workspace.CREATED else "Your file: ") + str(path),
                   markup=False, soft_wrap=True)
-    console.print(f"Edit it in your editor; every save is checked. {KEYS}", soft_wrap=True)
+    console.print(f"Edit it in your editor; every save is checked. {KEYS}")
     state = _State(console, exercises, exercise, directory, timeout, store, path)
     try:
         return state.run(key)
@@ -179,12 +179,12 @@ class _State:
 
         asking, self.asking = self.asking, None
         if pressed != "y":
-            self.console.print("[dim]Nothing changed.[/]")
+            self.console.print("[dim]No; still watching.[/]")
             return "stay"
         if asking == "solution":
             from rich.syntax import Syntax
 
-            self.console.print(Syntax(self.exercise.solution(), "python", theme="ansi_dark", line_numbers=True))
+            self.console.print(Syntax(self.exercise.solution(), "python", theme="ansi_dark", line_numbers=True, word_wrap=True))
         elif asking == "reset":
             self.path, _ = workspace.start(self.exercise, self.directory, reset=True)
             self.store.mark_exercise(self.exercise.id, NOT_STARTED)
@@ -204,7 +204,8 @@ class _State:
             _hint(console, exercise, self.store)
         elif pressed == "s":
             self.asking = "solution"
-            console.print("Show the reference solution? Trying a little longer teaches more. [bold]y[/]/n")
+            tip = "" if self.store.exercise_status(exercise.id) == PASSED else " Trying a little longer teaches more."
+            console.print(f"Show the reference solution?{tip} [bold]y[/]/n")
         elif pressed == "r":
             self.asking = "reset"
             console.print("Replace your file with the starter (your version is kept as .bak)? [bold]y[/]/n")
@@ -240,12 +241,12 @@ def _report(console, exercises, exercise, check: _Check, store) -> None:
     result = check.result
     record_check(store, exercise, result.passed)
     if result.passed:
-        console.print(f"[bold green]✓ Passed[/] [green]{escape(result.message)}[/]", soft_wrap=True)
+        console.print(f"[bold green]✓ Passed:[/] [green]{escape(result.message)}[/]")
         following = exercises.following(exercise.id)
         onward = f"[bold]n[/] goes on to {following.id}; " if following is not None else "That was the last exercise; "
         console.print(f"{onward}[bold]q[/] quits.")
     else:
-        console.print(f"[bold red]✗ Not yet[/] [red]{escape(result.message)}[/]", soft_wrap=True)
+        console.print(f"[bold red]✗ Not yet:[/] [red]{escape(result.message)}[/]")
         if result.output.strip():
             console.print("[dim]Your code printed (last lines):[/]")
             console.print(result.output, markup=False, highlight=False, soft_wrap=True)
@@ -260,4 +261,4 @@ def _hint(console, exercise, store) -> None:
         console.print("No more hints; [bold]s[/] shows the solution.")
         return
     number = store.show_hint(exercise.id, len(exercise.hints))
-    console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(exercise.hints[number - 1])}", soft_wrap=True)
+    console.print(f"[bold]Hint {number} of {len(exercise.hints)}:[/] {escape(exercise.hints[number - 1])}")

@@ -94,7 +94,8 @@ def check_many(cases: Sequence[tuple[Exercise, Path]], timeout: float | None = N
             message = "the check was cancelled before it finished."
         elif timed_out:
             message = (f"your code was still running after {_seconds(limits[len(results)])}, the time limit, and was "
-                       f"stopped. Look for a loop that never ends (or train on less data); {TIMEOUT_VARIABLE} raises the limit.")
+                       f"stopped. Look for a loop that never ends (or train on less data); --timeout SECONDS or {TIMEOUT_VARIABLE} "
+                       f"raises the limit.")
         else:
             message = (f"the check of {exercise.id} stopped with exit code {code} before it could report: your code "
                        f"ended the process (os._exit, sys.exit in a thread, or a crash). The last lines it printed are "

@@ -195,6 +195,10 @@ class ExerciseSet:
         found = match_name(exercise_id, ids)
         if found is not None:
             return self.exercises[ids.index(found)]
+        of_lesson = [exercise.id for exercise in self.exercises if exercise.lesson == exercise_id]
+        if of_lesson:
+            raise ConfigError(f"{exercise_id!r} is a lesson; its exercise{'s are' if len(of_lesson) > 1 else ' is'} "
+                              f"{' and '.join(of_lesson)} (see `mnistkit exercises`)")
         hint = did_you_mean(exercise_id, ids) or f"the exercises are: {', '.join(ids)}"
         raise ConfigError(f"no exercise {exercise_id!r}; {hint} (see `mnistkit exercises`)")
 

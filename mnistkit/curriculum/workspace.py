@@ -42,6 +42,8 @@ def start(exercise: Exercise, directory: str | os.PathLike | None = None, *, res
 
     An existing file is kept as it is (it holds the learner's edits) unless
     ``reset``: then it is copied to ``NAME.py.bak`` and replaced by the starter.
+    A file that already is the starter is not copied, so a second reset keeps
+    the ``.bak`` of the first (the learner's last edits).
     """
     path = learner_file(exercise, directory)
     if path.exists() and not reset:
@@ -51,7 +53,7 @@ def start(exercise: Exercise, directory: str | os.PathLike | None = None, *, res
         path.parent.mkdir(parents=True, exist_ok=True)
         from mnistkit.atomic import write_atomic
 
-        if action == RESET:
+        if action == RESET and path.read_bytes() != exercise.starter().encode():
             write_atomic(backup_file(path), path.read_bytes())
         write_atomic(path, exercise.starter().encode())
     except OSError as err:

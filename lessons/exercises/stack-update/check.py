@@ -17,11 +17,11 @@ def _call(tally, counts, digits, jitted: bool):
     except Exception as err:
         if "immutable" in str(err) or "item assignment" in str(err):
             raise Failed("JAX arrays are immutable: `counts[...] += 1` cannot change one in place. "
-                         "Return an updated copy instead, counts.at[digits].add(1).") from None
+                         "Return an updated copy instead: the lesson's `.at[...]` gives one.") from None
         if not jitted:
             raise
         raise Failed(f"tally fails under jax.jit ({type(err).__name__}): inside jit the arrays are tracers, not values, "
-                     "so NumPy cannot copy or change them; stay with jax.numpy and return counts.at[digits].add(1).") from None
+                     "so NumPy cannot copy or change them; stay with jax.numpy and its `.at[...]` updates.") from None
 
 
 def check(learner):
@@ -39,13 +39,16 @@ def check(learner):
             where = " under jax.jit" if jitted else ""
             if not np.array_equal(np.asarray(counts), start):
                 raise Failed("tally changed the counts it was given; leave them as they are and return an updated copy.")
+            if result.shape == (10,) and not np.issubdtype(result.dtype, np.integer):
+                raise Failed(f"tally returned {result.dtype} counts{where}; counts are whole numbers: keep them int32, "
+                             "as the counts you were given.")
             if result.shape != (10,):
                 raise Failed(f"tally returned an array of shape {result.shape}{where}; it must return the ten counts, shape (10,).")
             if np.array_equal(result, expected):
                 continue
             if np.array_equal(result, start):
                 raise Failed("tally returned the counts unchanged: add one for every digit in the batch and return "
-                             "the updated copy, e.g. counts.at[digits].add(1).")
+                             "the updated copy.")
             if np.array_equal(result, start + (np.bincount(batch, minlength=10) > 0)):
                 digit = int(np.bincount(batch, minlength=10).argmax())
                 times = int(np.bincount(batch, minlength=10).max())
