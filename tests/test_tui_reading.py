@@ -7,17 +7,21 @@ written below with a code line wider than the pane.
 from __future__ import annotations
 
 import asyncio
+import statistics
+import time
+from functools import partial
 
 import pytest
-from test_tui_support import fixed_run, small_registry
+from test_tui_support import fixed_run, small_registry, wait_for
+from textual import events
 from textual.color import Color
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.widgets import Label
 
 from mnistkit.curriculum.lessons import lessons_dir, parse_lesson
 from mnistkit.curriculum.loader import Curriculum
 from mnistkit.tui.app import DARK, LIGHT, MnistkitApp
-from mnistkit.tui.widgets.lesson_view import LessonView
+from mnistkit.tui.widgets.lesson_view import PAGES_KEPT, LessonPage, LessonView
 from mnistkit.tui.widgets.run_pane import RunPane
 from mnistkit.tui.widgets.sidebar import LessonTree
 
@@ -88,6 +92,7 @@ def test_a_lesson_opened_from_the_sidebar_takes_the_focus(app):
 def test_the_run_tab_gives_its_text_the_focus_and_1_gives_it_back_to_the_lesson(app):
     async def scenario():
         async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
             app.main.begin_run("cnn + adamw, 2 epoch(s)")
             for item in fixed_run():
                 app.main.handle_run_item(item)
@@ -196,8 +201,82 @@ def test_a_code_line_wider_than_the_pane_wraps_and_keeps_its_result(app):
             x, right = fence.region.x, fence.region.right
             shown = " ".join(" ".join(row[x:right].split()) for row in screen_text(app)[fence.region.y:fence.region.bottom])
             assert " ".join(line.split()) in shown, f"{line!r} is cut on screen: {shown!r}"
-            for each in fences:
+            for each in view.query(LessonPage).first().query(MarkdownFence):
                 for code_line in each.code.splitlines():
                     assert " ".join(code_line.split()) in fence_text(each), f"{code_line!r} is cut"
 
     asyncio.run(scenario())
+
+
+def lesson_title_drawn(app: MnistkitApp, lesson_id: str) -> bool:
+    """Whether the lesson pane shows the lesson's first heading."""
+    lesson = app.curriculum.get(lesson_id)
+    assert lesson is not None
+    title = next(line[2:].strip() for line in lesson.body.splitlines() if line.startswith("# "))
+    x = app.main.query_one(LessonView).region.x
+    return any(title in line[x:] for line in screen_text(app))
+
+
+async def key_to_screen(app: MnistkitApp, key: str, drawn, limit: float = 5.0) -> float:
+    """Seconds from a key event to ``drawn()`` holding of the screen (Pilot's own waiting left out)."""
+    start = time.perf_counter()
+    app.post_message(events.Key(key, None))
+    while not drawn():
+        assert time.perf_counter() - start < limit, f"{key} had no effect in {limit} s"
+        await asyncio.sleep(0.002)
+    return time.perf_counter() - start
+
+
+def pages_of(view: LessonView, lesson_id: str) -> list[LessonPage]:
+    return [page for page in view.query(LessonPage) if page.lesson is not None and page.lesson.id == lesson_id]
+
+
+def test_the_next_lesson_is_built_while_reading_so_next_is_quick(app):
+    """] only swaps in the page built while the learner read the last one, in about the time of other keys."""
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = app.main.query_one(LessonView)
+            seconds = []
+            for following in SHIPPED[1:4]:
+                await wait_for(pilot, partial(pages_of, view, following), what=f"the page of {following} to be built ahead")
+                await pilot.pause(0.5)
+                (built,) = pages_of(view, following)
+                assert not built.display, "the page built ahead should be out of sight"
+                seconds.append(await key_to_screen(app, "right_square_bracket", partial(lesson_title_drawn, app, following)))
+                assert app.lesson_id == following and built.display, "] should show the page built ahead"
+                assert view.query(LessonPage).first() is built, "the page shown comes first"
+            assert len(view.query(LessonPage)) <= PAGES_KEPT + 1
+        return seconds
+
+    seconds = asyncio.run(scenario())
+    assert statistics.median(seconds) < 0.35, f"] took {seconds} s"
+
+
+def test_a_resize_back_to_80x24_settles_at_once(app, monkeypatch):
+    """The breakpoint classes come before the layout: the lesson is never laid out beside a 100-column sidebar."""
+    widths: list[int] = []
+    monkeypatch.setattr(LessonView, "on_resize", lambda view, event: widths.append(event.size.width), raising=False)
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.resize_terminal(100, 30)
+            await pilot.pause(0.3)
+            sidebar, view = app.main.query_one(LessonTree), app.main.query_one(LessonView)
+            assert {"-medium", "-tall"} <= app.main.classes and sidebar.outer_size.width == 30
+            widths.clear()
+            start = time.perf_counter()
+            app.post_message(events.Resize(Size(80, 24), Size(80, 24)))
+            while not (screen_text(app)[2].find("▕") == 23 and len(screen_text(app)[2]) == 80):
+                assert time.perf_counter() - start < 2, "the 80x24 layout did not show in 2 s"
+                await asyncio.sleep(0.002)
+            seconds = time.perf_counter() - start
+            await pilot.pause(0.2)
+            assert {"-narrow", "-short"} <= app.main.classes and not {"-medium", "-tall"} & app.main.classes
+            assert sidebar.outer_size.width == 24 and view.outer_size.width == 56
+            assert 50 not in widths, "the lesson was laid out with the old size's 30-column sidebar"
+            return seconds
+
+    seconds = asyncio.run(scenario())
+    assert seconds < 0.5, f"the 80x24 layout took {seconds:.2f} s to show"

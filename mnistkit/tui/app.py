@@ -218,7 +218,8 @@ class MnistkitApp(App[None]):
     def action_toggle_sidebar(self) -> None:
         self.main.toggle_sidebar()
 
-    def action_toggle_theme(self) -> None:
+    async def action_toggle_theme(self) -> None:
+        await self.main.drop_hidden_lessons()  # every widget is restyled for the new theme, so the fewer the better
         self.theme = LIGHT if self.current_theme.dark else DARK
 
     def action_help(self) -> None:

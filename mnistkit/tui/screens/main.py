@@ -5,28 +5,43 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, cast
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Header, TabbedContent, TabPane, Tree
 
 from mnistkit.curriculum.lessons import Lesson
 from mnistkit.curriculum.progress import PASSED
 from mnistkit.tui.widgets.footer import KeyFooter
-from mnistkit.tui.widgets.lesson_view import LessonView
+from mnistkit.tui.widgets.lesson_view import LessonPage, LessonView
 from mnistkit.tui.widgets.run_pane import RunPane
 from mnistkit.tui.widgets.sidebar import LessonTree, lesson_marks
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from mnistkit.curriculum.loader import Curriculum
     from mnistkit.curriculum.progress import Progress
 
 
 TAB_TEXT = {"lesson-tab": "#lesson", "run-tab": "#run"}
 """Each tab's scrollable text, which has the focus whenever the tab is shown by a key or an action."""
+
+
+def breakpoint_classes(size: Size, horizontal: list[tuple[int, str]], vertical: list[tuple[int, str]]) -> dict[str, bool]:
+    """Each breakpoint class on or off for a screen of ``size``, as Textual's ``Screen`` chooses them.
+
+    In each direction the class of the largest breakpoint the size reaches is on, the others off.
+    """
+    reached = set()
+    for dimension, breakpoints in ((size.width, horizontal), (size.height, vertical)):
+        names = [name for at, name in sorted(breakpoints) if dimension >= at]
+        reached.update(names[-1:])
+    return {name: name in reached for _, name in (*horizontal, *vertical)}
 
 
 class _LessonApp(Protocol):
@@ -94,6 +109,37 @@ class MainScreen(Screen):
                     yield RunPane(id="run")
         yield KeyFooter()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Put on the breakpoint classes (``-narrow``, ``-short``...) for the new size before Textual lays the screen out.
+
+        Textual's ``Screen`` lays itself out for the new size first and then
+        changes the classes, restyling every widget: a resize across a
+        breakpoint laid the screen out twice, first with the old size's styles
+        (a 30-column sidebar at 80 columns), and restyled each block of the
+        lessons kept built, long enough to be seen. Here the classes change
+        first, and the lesson pages are not restyled, as no style of theirs
+        depends on a breakpoint; Textual's own handler then finds the classes
+        already right.
+        """
+        horizontal = self.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is not None else self.app.HORIZONTAL_BREAKPOINTS
+        vertical = self.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is not None else self.app.VERTICAL_BREAKPOINTS
+        classes = breakpoint_classes(event.size, horizontal or [], vertical or [])
+        if all((name in self.classes) == on for name, on in classes.items()):
+            return
+        self.update_classes(classes, update=False)
+        self.app.stylesheet.update_nodes(self._outside_lesson_pages(), animate=False)
+
+    def _outside_lesson_pages(self) -> list[DOMNode]:
+        """The screen and every widget on it but the lesson pages and what they hold."""
+        nodes: list[DOMNode] = []
+        stack: list[DOMNode] = [self]
+        while stack:
+            node = stack.pop()
+            if not isinstance(node, LessonPage):
+                nodes.append(node)
+                stack.extend(node.children)
+        return nodes
+
     def on_mount(self) -> None:
         app = cast(_LessonApp, self.app)  # Textual types it as App[Any]; this screen is only shown by MnistkitApp
         self.query_one(LessonTree).show(app.curriculum, app.progress, app.lesson_id)
@@ -110,7 +156,8 @@ class MainScreen(Screen):
 
     def show_lesson(self, lesson: Lesson, position: str) -> None:
         status, _, passed = self._marks(lesson)
-        self.query_one(LessonView).show(lesson, status, position, passed)
+        ahead = cast(_LessonApp, self.app).curriculum.neighbour(lesson.id, +1)
+        self.query_one(LessonView).show(lesson, status, position, passed, ahead=ahead)
         self.mark_lesson(lesson)
         self.query_one(LessonTree).select_lesson(lesson.id)
         self.show_tab("lesson-tab")
@@ -130,6 +177,10 @@ class MainScreen(Screen):
         ids = [exercise.id for exercise in app.curriculum.exercises.for_lesson(lesson.id)]
         passed = sum(app.progress.exercise_status(exercise_id) == PASSED for exercise_id in ids)
         return status, exercises, (passed, len(ids))
+
+    async def drop_hidden_lessons(self) -> None:
+        """Remove the lesson pages kept out of sight (the next one is built again a moment later)."""
+        await self.query_one(LessonView).drop_hidden_pages()
 
     def show_tab(self, tab: str) -> None:
         """Show a tab and give its scrollable text the focus, so the arrow keys and Page Down scroll it at once."""
