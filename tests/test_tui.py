@@ -90,6 +90,7 @@ def test_sidebar_opens_the_highlighted_lesson_with_enter(make_app):
     async def scenario():
         app = make_app()
         async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()  # the first lesson opens and takes the focus; then the learner moves to the sidebar
             app.main.query_one(LessonTree).focus()
             await pilot.press("down", "enter")
             assert app.lesson_id == "model"
