@@ -22,8 +22,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 def planned(target: str, venv: Path) -> list[str]:
     """The commands ``make TARGET`` would run with ``VENV=venv``."""
-    result = subprocess.run(["make", "-n", f"VENV={venv}", target], cwd=ROOT, capture_output=True, text=True,
-                            check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}  # as typed, even under CI's make
+    result = subprocess.run(["make", "-n", "--no-print-directory", f"VENV={venv}", target], cwd=ROOT, capture_output=True,
+                            text=True, check=True, env=env)
     return result.stdout.splitlines()
 
 

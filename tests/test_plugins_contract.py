@@ -142,7 +142,7 @@ def test_the_one_line_pytest_command_runs_the_checks_with_expected_failures(tmp_
     """))
     result = run("-m", "pytest", "-p", "no:cacheprovider", "-q", "-rx", "--mnistkit-plugin", "jitter.py", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 passed, 1 xfailed" in result.stdout
+    assert "6 passed, 1 xfailed" in result.stdout
     assert "metric:jitter:is_deterministic" in result.stdout and "random on purpose" in result.stdout
 
     result = run("-m", "mnistkit", "plugin", "check", "jitter.py", "-k", "lesson or loads", cwd=tmp_path)

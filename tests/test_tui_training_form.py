@@ -19,7 +19,8 @@ from textual.widgets import Input, Markdown, ProgressBar, Select
 from mnistkit.engine import events as ev
 from mnistkit.runs.config import RunConfig
 from mnistkit.tui.app import DARK, LIGHT, MnistkitApp
-from mnistkit.tui.screens.setup import SetupScreen, tables_as_lists
+from mnistkit.tui.screens.form_help import tables_as_lists
+from mnistkit.tui.screens.setup import SetupScreen
 from mnistkit.tui.widgets.checklist import CheckList
 
 
