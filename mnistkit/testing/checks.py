@@ -95,7 +95,7 @@ def check_lesson_exercises(target: Target) -> None:
     mistake must fail with its message (``mnistkit.curriculum.proving``). A
     lesson without exercises passes.
     """
-    from mnistkit.curriculum.exercises import EXERCISES_FOLDER, parse_exercise
+    from mnistkit.curriculum.exercises import EXERCISES_FOLDER, exercises_beside
     from mnistkit.curriculum.lessons import parse_lesson
     from mnistkit.errors import ConfigError
 
@@ -103,15 +103,10 @@ def check_lesson_exercises(target: Target) -> None:
     if path is None or not path.is_file() or not (path.parent / EXERCISES_FOLDER).is_dir():
         return
     lesson_id = parse_lesson(path.read_text(encoding="utf-8"), path).id
-    found = []
-    for folder in sorted((path.parent / EXERCISES_FOLDER).iterdir()):
-        if (folder / "exercise.md").is_file():
-            try:
-                exercise = parse_exercise(folder, target.plugin)
-            except ConfigError as exc:
-                fail(target, f"an exercise beside its lesson does not parse: {exc}")
-            if exercise.lesson == lesson_id:
-                found.append(exercise)
+    try:
+        found = [exercise for exercise in exercises_beside(path, target.plugin) if exercise.lesson == lesson_id]
+    except ConfigError as exc:
+        fail(target, f"an exercise beside its lesson does not parse: {exc}")
     failing = [proof.describe() for proof in _proofs(tuple(e.folder for e in found), target.plugin) if not proof.holds]
     require(not failing, target, "its lesson's exercises do not prove:\n  " + "\n  ".join(failing))
 
