@@ -49,8 +49,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The test files are shared out among up to 4 processes (pytest-xdist), a file to a process, so each file's
+# module-scoped fixtures are built once; plain `pytest` runs them all in one process.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 # The newest versions the bounds in pyproject.toml allow, in a venv of their own.
 test-latest:

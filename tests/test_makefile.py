@@ -46,7 +46,7 @@ def test_make_test_installs_the_test_tools_and_the_example_plugin(tmp_path):
     installs = pip_installs(commands)
     assert any("-e '.[test]'" in c for c in installs)
     assert any("examples/mnistkit-plugin-example" in c for c in installs)
-    assert commands[-1].endswith("/bin/python -m pytest")
+    assert commands[-1].endswith("/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile")
 
 
 def test_after_make_test_make_run_installs_nothing_more(tmp_path):
@@ -74,7 +74,7 @@ def test_after_make_run_make_test_still_installs_the_test_tools(tmp_path):
 
 def test_mnistkit_run_needs_none_of_the_test_tools(tmp_path):
     """What `make run` installs is enough: a short run works with the test extra's packages unimportable."""
-    test_tools = ("pytest", "hypothesis", "syrupy", "pytest_textual_snapshot", "importlinter", "mypy", "setuptools")
+    test_tools = ("pytest", "hypothesis", "syrupy", "pytest_textual_snapshot", "importlinter", "mypy", "setuptools", "xdist")
     code = (
         "import sys\n"
         f"for name in {test_tools!r}: sys.modules[name] = None\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -222,8 +221,8 @@ def test_cancel_stops_the_run_cleanly_and_it_can_start_again(make_app, data_make
         assert any((run / "checkpoints").iterdir())
 
 
-def test_keys_are_answered_quickly_while_training(make_app, data_make_idx_dir):
-    """Key to effect, timed from the key event to the tab switch it causes (Pilot's own waiting left out)."""
+def test_keys_switch_tabs_while_training(make_app, data_make_idx_dir):
+    """1 and 2 switch tabs while the worker trains (benchmarks/tui.py times it: 0.1 s is the target)."""
     data_dir = data_make_idx_dir(n_train=2048, n_test=20)
 
     async def scenario():
@@ -234,14 +233,13 @@ def test_keys_are_answered_quickly_while_training(make_app, data_make_idx_dir):
             await wait_for(pilot, lambda: app.main.query_one(JitPanel).step_seconds is not None,
                            what="training to be under way")
             tabs = app.main.query_one(TabbedContent)
-            latencies = []
             for key in "1212121212":
                 start = time.perf_counter()
                 app.post_message(events.Key(key, key))
                 wanted = "lesson-tab" if key == "1" else "run-tab"
-                while tabs.active != wanted and time.perf_counter() - start < 5:
+                while tabs.active != wanted:
+                    assert time.perf_counter() - start < 5, f"{key} did not switch to {wanted} in 5 s while training"
                     await asyncio.sleep(0.001)
-                latencies.append(time.perf_counter() - start)
                 await asyncio.sleep(0.1)
             assert app.main.running, "the run should still be going"
             await pilot.press("x")

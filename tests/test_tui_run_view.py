@@ -50,9 +50,21 @@ async def finish_a_run(pilot, items: list[object] | None = None) -> None:
 
 
 async def scroll_to_grid(pilot) -> PredictionGrid:
+    """Scroll the grid to the top of the run tab, and wait until the layout has settled there.
+
+    A scroll asked for before the last layout pass lands on the old positions (CI, under load,
+    once caught the grid a few lines off), so scroll again until two passes agree.
+    """
     grid = pilot.app.main.query_one(PredictionGrid)
-    pilot.app.main.query_one("#run").scroll_to_widget(grid, animate=False, top=True)
-    await pilot.pause()
+    pane = pilot.app.main.query_one("#run")
+    seen = None
+    for _ in range(20):
+        pane.scroll_to_widget(grid, animate=False, top=True)
+        await pilot.pause()
+        now = (grid.region, pane.scroll_offset, pane.virtual_size)
+        if now == seen:
+            break
+        seen = now
     return grid
 
 
