@@ -343,6 +343,31 @@ FLAKY_METRIC = """
 """
 
 
+def test_a_tui_run_stopped_midway_resumes_through_the_run_api_to_the_uninterrupted_parameters(tiny, registry, tmp_path):
+    """What u does: the stopped run's folder is named resumable; resuming it draws its earlier epochs and ends as
+    `mnistkit run` without a stop ends (the same history)."""
+    from mnistkit.tui.training import Resumed, RunFolder, run_events
+
+    config = tiny_config(tiny, epochs=3)
+    whole = list(run_events(config, registry, lambda: False, out=str(tmp_path / "whole")))
+    polls = iter(range(10_000))
+    stopped = list(run_events(config, registry, lambda: next(polls) > 5, out=str(tmp_path / "stopped")))
+    folders = [item for item in stopped if isinstance(item, RunFolder)]
+    assert isinstance(stopped[-1], ev.Interrupted) and stopped[-1].epoch >= 1
+    assert [folder.resumable for folder in folders] == [False, True] and folders[0].path == folders[1].path
+    assert [item.resumable for item in whole if isinstance(item, RunFolder)] == [False, False]
+
+    resumed = list(run_events(None, registry, lambda: False, resume=folders[1].path))
+    kinds = [type(item) for item in resumed]
+    assert kinds.index(Resumed) == kinds.index(ev.RunStarted) + 1
+    (back,) = [item for item in resumed if isinstance(item, Resumed)]
+    assert (back.epoch, back.step) == (stopped[-1].epoch, stopped[-1].step)
+    finished = resumed[-1]
+    assert isinstance(finished, ev.Finished)
+    untimed = [[{k: v for k, v in row.items() if k != "seconds"} for row in items[-1].history] for items in (whole, resumed)]
+    assert untimed[0] == untimed[1]
+
+
 def test_the_tui_names_a_plugin_that_raises_mid_training_as_the_cli_does(tiny, tmp_path, capsys):
     from mnistkit.tui.training import run_events
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from mnistkit.engine import events as ev
 from mnistkit.errors import MnistkitError
@@ -37,8 +38,30 @@ class DataNotice:
     text: str
 
 
-def run_events(config: RunConfig, registry, should_stop: Callable[[], bool], out: str | None = None) -> Iterator[object]:
-    """Train ``config`` through the run API (as ``mnistkit run`` does) and yield what happens.
+@dataclass(frozen=True)
+class Resumed:
+    """The run continues an earlier one from epoch ``epoch``, step ``step``; ``history`` is the epochs it had done."""
+
+    epoch: int
+    step: int
+    history: tuple[dict[str, float], ...]
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """Where the run is kept: once when it starts, again when it ends, saying whether it can be resumed then."""
+
+    path: Path
+    resumable: bool
+
+
+def run_events(config: RunConfig | None, registry, should_stop: Callable[[], bool], out: str | None = None,
+               resume: Path | None = None) -> Iterator[object]:
+    """Train ``config`` (or resume the run in folder ``resume``) through the run API and yield what happens.
+
+    Both go through ``runs.assemble.prepare``, as ``mnistkit run`` and
+    ``mnistkit run --resume`` do; a resumed run yields ``Resumed`` right
+    after ``RunStarted``.
 
     ``should_stop`` is polled between steps; once it returns True the run
     saves a checkpoint and the stream ends with ``events.Interrupted``. The
@@ -51,15 +74,22 @@ def run_events(config: RunConfig, registry, should_stop: Callable[[], bool], out
     from mnistkit.runs.assemble import prepare
 
     try:
-        yield Phase(f"loading data, building {config.model} and {config.optimizer}")
+        yield Phase(f"loading data, building {config.model} and {config.optimizer}" if config is not None else
+                    f"reopening {resume}, loading its data and its last checkpoint")
         notices: list[str] = []
-        run = prepare(config, registry, out=out, notify=notices.append)
+        run = prepare(config, registry, out=out, resume=resume, notify=notices.append)
         yield from (DataNotice(text) for text in notices)
+        if run.path is not None:
+            yield RunFolder(run.path, resumable=False)
         for event in run.events(should_stop, progress_every=PROGRESS_EVERY):
-            if isinstance(event, (ev.Finished, ev.Interrupted)):
-                yield DataNotice(run.kept() if isinstance(event, ev.Interrupted) else
-                                 f"Run saved in {run.path} (curves.png, predictions.png, metrics.csv)")
+            if isinstance(event, (ev.Finished, ev.Interrupted, ev.Failed)) and run.path is not None:
+                if not isinstance(event, ev.Failed):
+                    yield DataNotice(run.kept() if isinstance(event, ev.Interrupted) else
+                                     f"Run saved in {run.path} (curves.png, predictions.png, metrics.csv)")
+                yield RunFolder(run.path, run.resumable and not isinstance(event, ev.Finished))
             yield event
+            if isinstance(event, ev.RunStarted) and run.snapshot is not None:
+                yield Resumed(run.snapshot.epoch, run.snapshot.step, tuple(run.snapshot.history))
     except MnistkitError as err:
         yield ev.Failed(str(err))
     except Exception as err:  # noqa: BLE001 - mnistkit's own bug must end the run, not the app
