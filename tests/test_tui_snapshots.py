@@ -8,12 +8,16 @@ pictures change only when the TUI does; runs are fed fixed events.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from test_tui_support import fixed_run, small_curriculum, small_curriculum_with_exercises, small_registry
 
 from mnistkit.curriculum.lessons import parse_lesson
 from mnistkit.curriculum.loader import Curriculum
+from mnistkit.runs.catalog import PastRun
 from mnistkit.tui.app import LIGHT, MnistkitApp
+from mnistkit.tui.screens.runs import RunPicker
 
 SIZES = [(80, 24), (100, 30)]
 
@@ -153,3 +157,39 @@ def test_exercise_view(snap_compare, tmp_path, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=first_exercise_with_a_hint)
+
+
+EARLIER = PastRun(Path("runs/20261201-090000-cnn"), {"model": "cnn", "optimizer": "adamw", "learning_rate": 0.05,
+                                                      "batch_size": 32, "epochs": 2, "seed": 0}, "completed", "",
+                  ({"test_loss": 0.9, "test_accuracy": 0.62}, {"test_loss": 0.7, "test_accuracy": 0.71}))
+"""A made-up earlier run, its learning rate ten times the fixed run's."""
+
+
+def test_welcome_screen_of_the_first_ten_minutes(snap_compare, tmp_path):
+    app = MnistkitApp(small_registry(tmp_path), curriculum=small_curriculum(tmp_path), welcome=True)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
+
+
+def test_run_pane_compared_with_an_earlier_run(snap_compare, app):
+    async def compared(pilot):
+        await _settle(pilot)
+        app.main.begin_run("cnn + adamw, 2 epoch(s)")
+        app.main.run_pane.compare_with(EARLIER)
+        for item in fixed_run():
+            app.main.handle_run_item(item)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=compared)
+
+
+def test_run_picker(snap_compare, app):
+    async def picker(pilot):
+        await _settle(pilot)
+        interrupted = PastRun(Path("runs/20261201-093000-mlp"), {"model": "mlp", "optimizer": "sgd", "learning_rate": 0.1,
+                                                                 "epochs": 5}, "interrupted", "", EARLIER.history[:1])
+        app.push_screen(RunPicker("Compare with an earlier run", [interrupted, EARLIER], "Its test curves are drawn in grey.",
+                                  stop="Stop comparing"))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=picker)

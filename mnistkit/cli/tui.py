@@ -35,9 +35,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
     print("Loading plugins...", end="", file=sys.stderr, flush=True)
     try:
         registry = load_registry(args.plugin, args.disable_plugin)
+        from mnistkit.curriculum.progress import Progress
         from mnistkit.tui.app import MnistkitApp
 
-        app = MnistkitApp(registry, data=args.data, data_dir=args.data_dir, runs_dir=args.out)
+        progress = Progress()
+        # A learner who has never opened a lesson starts with the first-ten-minutes steps (w opens them again).
+        app = MnistkitApp(registry, progress, data=args.data, data_dir=args.data_dir, runs_dir=args.out,
+                          welcome=progress.last_lesson() is None)
     finally:
         print(CLEAR_LINE, end="", file=sys.stderr, flush=True)  # the terminal is left as it was found
     app.run()

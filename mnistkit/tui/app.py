@@ -34,8 +34,11 @@ from mnistkit.curriculum.stages import StageContext, lesson_config
 from mnistkit.engine import events as ev
 from mnistkit.errors import MnistkitError
 from mnistkit.runs.config import RunConfig, settle
+from mnistkit.tui.first_steps import FirstSteps
 from mnistkit.tui.screens.exercise import ExerciseScreen
 from mnistkit.tui.screens.main import MainScreen
+from mnistkit.tui.screens.runs import offer_compare, offer_resume
+from mnistkit.tui.screens.welcome import WelcomeScreen
 from mnistkit.tui.training import StageDone, run_events, run_stage_into
 
 UI_INTERVAL = 0.1
@@ -53,6 +56,10 @@ ACTIONS = (
     ("Open the lesson's exercise", "Write the code the lesson asks for; mnistkit checks it", "exercise", False),
     ("Choose what to train", "Pick the model, optimizer, metrics, hyper-parameters and data", "train", False),
     ("Train again", "Start a run with the last settings you chose", "train_again", False),
+    ("Resume a run", "Continue a cancelled or interrupted run from its last checkpoint", "resume", False),
+    ("Compare with an earlier run", "Draw an earlier run's test curves in grey under the current ones", "compare", False),
+    ("Your first ten minutes", "Train, read what happened, change the learning rate, train again and compare",
+     "welcome", False),
     ("Run the lesson's stage", "Run the runnable step that goes with this lesson", "run_stage", False),
     ("Cancel the run", "Stop training cleanly; the model keeps what it learnt", "cancel_run", True),
     ("Browse plugins", "Every plugin mnistkit found, what it provides, what failed", "plugins", True),
@@ -85,8 +92,11 @@ class MnistkitApp(App[None]):
 
     def __init__(self, registry, progress: learner.Progress | None = None, *, data: str = "auto",
                  data_dir: str | None = None, curriculum: lessons.Curriculum | None = None,
-                 runs_dir: str | None = None):
+                 runs_dir: str | None = None, welcome: bool = False):
         super().__init__()
+        self.welcome = welcome
+        """Open the first-ten-minutes steps on start (``mnistkit tui`` does, for a learner with no progress yet)."""
+        self.first_steps = FirstSteps()
         self.registry = registry
         self.runs_dir = runs_dir
         self.curriculum = curriculum if curriculum is not None else lessons.load(registry)
@@ -119,6 +129,8 @@ class MnistkitApp(App[None]):
             self.notify("Press p to see every plugin and why some failed.", timeout=8)
         if self.progress.problem:
             self.notify(self.progress.problem, severity="warning")
+        if self.welcome:
+            self.call_after_refresh(self.action_welcome)
 
     def resume(self) -> None:
         """Open the next lesson (the curriculum's rule, as ``mnistkit lessons`` says), else the last one opened."""
@@ -253,6 +265,16 @@ class MnistkitApp(App[None]):
     def action_train_again(self) -> None:
         self.start_run(self.config)
 
+    def action_resume(self) -> None:
+        offer_resume(self)
+
+    def action_compare(self) -> None:
+        offer_compare(self)
+
+    def action_welcome(self) -> None:
+        if not isinstance(self.screen, WelcomeScreen):
+            self.push_screen(WelcomeScreen())
+
     def action_run_stage(self) -> None:
         lesson = self.curriculum.get(self.lesson_id)
         if lesson is None or not lesson.stage:
@@ -282,22 +304,32 @@ class MnistkitApp(App[None]):
         except MnistkitError:
             return config
 
-    def start_run(self, config: RunConfig) -> None:
-        """Train ``config`` in a worker, cancelling any run in flight."""
+    def start_run(self, config: RunConfig, *, step: int | None = None, hint: str = "") -> None:
+        """Train ``config`` in a worker, cancelling any run in flight; ``step``: the first step that started it."""
 
         def train(emit, should_stop):
             for item in run_events(config, self.registry, should_stop, self.runs_dir):
                 emit(item)
 
-        self._start(f"{config.model} + {config.optimizer}, {config.epochs} epoch(s)", train)
+        self._start(f"{config.model} + {config.optimizer}, {config.epochs:g} epoch(s)", train, step=step, hint=hint)
 
-    def _start(self, title: str, source, stage: bool = False) -> None:
+    def resume_run(self, path: Path) -> None:
+        """Continue the run in folder ``path`` from its last checkpoint, as ``mnistkit run --resume`` does."""
+
+        def train(emit, should_stop):
+            for item in run_events(None, self.registry, should_stop, self.runs_dir, resume=path):
+                emit(item)
+
+        self._start(f"resuming {path.name}", train)
+
+    def _start(self, title: str, source, stage: bool = False, step: int | None = None, hint: str = "") -> None:
         if self.main.running:
             self.action_cancel_run(quiet=True)
             self.notify("Cancelled the run in progress to start this one.")
         self._run_id += 1
         self._stop = threading.Event()
-        self.main.begin_run(title, stage)
+        self.first_steps.begin(step)
+        self.main.begin_run(title, stage, hint)
         self._run_in_thread(self._run_id, source, self._stop)
 
     def action_cancel_run(self, quiet: bool = False) -> None:
@@ -331,6 +363,7 @@ class MnistkitApp(App[None]):
         if message.run_id != self._run_id:
             return
         item = message.item
+        self.first_steps.see(item)
         self.main.handle_run_item(item)
         if self.main.showing_run and not isinstance(item, ev.Failed):
             return  # the status line in view says how the run ended: no notification over the grid

@@ -89,6 +89,9 @@ class MainScreen(Screen):
         Binding("x", "app.cancel_run", "Cancel"),
         Binding("e", "app.exercise", "Exercise"),
         Binding("g", "app.train_again", "Again", show=False),
+        Binding("u", "app.resume", "Resume", show=False),
+        Binding("c", "app.compare", "Compare", show=False),
+        Binding("w", "app.welcome", "First steps", show=False),
         Binding("right_square_bracket", "app.next_lesson", "Next"),
         Binding("left_square_bracket", "app.previous_lesson", "Prev", show=False),
         Binding("d", "app.mark_done", "Done", show=False),
@@ -154,6 +157,10 @@ class MainScreen(Screen):
     def running(self) -> bool:
         return self.query_one(RunPane).running
 
+    @property
+    def run_pane(self) -> RunPane:
+        return self.query_one(RunPane)
+
     def show_lesson(self, lesson: Lesson, position: str) -> None:
         status, _, passed = self._marks(lesson)
         ahead = cast(_LessonApp, self.app).curriculum.neighbour(lesson.id, +1)
@@ -200,8 +207,8 @@ class MainScreen(Screen):
         elif self.focused is sidebar:
             self.query_one(TAB_TEXT[self.query_one(TabbedContent).active]).focus()
 
-    def begin_run(self, title: str, stage: bool = False) -> None:
-        self.query_one(RunPane).begin(title, stage)
+    def begin_run(self, title: str, stage: bool = False, hint: str = "") -> None:
+        self.query_one(RunPane).begin(title, stage, hint)
         self.show_tab("run-tab")
 
     def handle_run_item(self, item: object) -> None:

@@ -24,6 +24,9 @@ class MetricChart(PlotextPlot):
         self.train: list[tuple[float, float]] = []
         self.test: list[tuple[float, float]] = []
         self.epochs: float = 1
+        self.earlier: list[tuple[float, float]] = []
+        """An earlier run's test values, one per epoch, drawn in grey under this run's (see ``compare``)."""
+        self.earlier_epochs: float = 0
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -34,6 +37,17 @@ class MetricChart(PlotextPlot):
         self.train.clear()
         self.test.clear()
         self.epochs = epochs if epochs > 0 else 1
+        self.replot()
+
+    def compare(self, history, epochs: float = 0) -> None:
+        """Draw an earlier run's test curve (from its ``history`` rows) in grey; an empty ``history`` stops comparing.
+
+        It stays through ``reset``: a new run is drawn over it, which is the point.
+        """
+        rows = list(history)
+        self.earlier = [(float(i), self._scaled(row[f"test_{self.metric}"]))
+                        for i, row in enumerate(rows, 1) if f"test_{self.metric}" in row]
+        self.earlier_epochs = max(float(epochs or 0), float(len(rows)))
         self.replot()
 
     def add_train(self, epoch: float, value: float) -> None:
@@ -50,14 +64,17 @@ class MetricChart(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         plt.title(self.title)
-        for name, points, marker in (("train", self.train, "braille"), ("test", self.test, "hd")):
+        series = [("before", self.earlier, "hd", "gray"), ("train", self.train, "braille", None),
+                  ("test", self.test, "hd", None)]
+        for name, points, marker, color in series:
             if points:
                 xs, ys = zip(*points)
-                plt.plot(list(xs), list(ys), label=name, marker=marker)
-        plt.xlim(0, self.epochs)
-        ticks = _ticks(self.epochs)
+                plt.plot(list(xs), list(ys), label=name, marker=marker, **({"color": color} if color else {}))
+        span = max(self.epochs, self.earlier_epochs if self.earlier else 0)
+        plt.xlim(0, span)
+        ticks = _ticks(span)
         plt.xticks(ticks, [f"{tick:g}" for tick in ticks])  # 0.75, not plotext's 0.8
-        if not (self.train or self.test):
+        if not (self.train or self.test or self.earlier):
             plt.ylim(0, 100 if self.percent else 1)
         self.refresh()
 

@@ -23,7 +23,8 @@ WELCOME = """\
 # Welcome to mnistkit
 
 Pick a lesson in the sidebar (arrow keys, then Enter), or press **]** for the
-next one. Press **t** to choose a model and train it, **?** for every key.
+next one. Press **t** to choose a model and train it, **w** for your first ten
+minutes (train, read, change one thing, compare), **?** for every key.
 """
 
 

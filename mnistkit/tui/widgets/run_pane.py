@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from rich.cells import cell_len
 from rich.markup import escape
@@ -24,6 +26,7 @@ from mnistkit.curriculum.stages import Note
 from mnistkit.engine import events as ev
 from mnistkit.engine.settings import epoch_lengths
 from mnistkit.report.curves import OVERFITTING_EXERCISE, OVERFITTING_LESSON, overfitting_starts
+from mnistkit.runs.catalog import PastRun, differences
 from mnistkit.tui import training
 from mnistkit.tui.widgets.charts import MetricChart
 from mnistkit.tui.widgets.jit_panel import JitPanel
@@ -38,6 +41,21 @@ IDLE = "Nothing is running. Press [b]t[/] to choose what to train, or [b]r[/] to
 
 AGAIN = "[b]g[/] to train again with the same settings, or [b]t[/] to change them"
 """What the run pane offers once a run has ended: the keys of ``MainScreen``'s train-again and train bindings."""
+
+RESUME = "[b]u[/] to resume it, "
+"""Put before ``AGAIN`` when the run that ended can be continued (``MainScreen``'s resume binding)."""
+
+
+def comparison_line(past: PastRun, now_config: Mapping[str, Any], history: list[dict[str, float]]) -> str:
+    """What the grey curve is, what changed since, and the two test accuracies side by side."""
+    changed = differences(past.config, now_config)
+    line = f"Grey: run {past.name} ({', '.join(changed) if changed else 'the same settings'})"
+    accuracy = past.history[-1].get("test_accuracy") if past.history else None
+    if isinstance(accuracy, int | float):
+        line += f", test accuracy {accuracy:.1%} after {len(past.history)} epoch(s)"
+    if history and "test_accuracy" in history[-1]:
+        line += f"; this run {history[-1]['test_accuracy']:.1%} after {len(history)}"
+    return line + ". [b]c[/] compares with another run."
 
 
 def overfitting_note(history) -> str:
@@ -61,12 +79,21 @@ class RunPane(VerticalScroll):
     RunPane #run-advice.-shown {
         display: block;
     }
+    RunPane #run-compare {
+        height: auto;
+        color: $text-muted;
+        display: none;
+    }
+    RunPane #run-compare.-shown {
+        display: block;
+    }
     """
 
     def __init__(self, *, id: str | None = None):
         super().__init__(id=id)
         self.running = False
         self.stage_run = False
+        self.hint = ""
         self._epoch_end: ev.EpochEnd | None = None
         self._history: list[dict[str, float]] = []
         self._epochs: float = 0
@@ -74,6 +101,12 @@ class RunPane(VerticalScroll):
         """Steps in each epoch (``epoch_lengths``): the last of a run of 2.5 epochs has half of them."""
         self._steps_per_epoch = 0
         self._charted = 0.0
+        self.compared: PastRun | None = None
+        """The earlier run drawn in grey on the charts (``compare_with``)."""
+        self.folder: training.RunFolder | None = None
+        """The folder of the run shown, and once it has ended whether it can be resumed."""
+        self.config: dict[str, Any] = {}
+        """The settings of the run shown (from its ``RunStarted``)."""
 
     def compose(self) -> ComposeResult:
         yield Static(IDLE, id="run-status")
@@ -83,6 +116,7 @@ class RunPane(VerticalScroll):
             yield MetricChart("loss", "loss", id="chart-loss")
             yield MetricChart("accuracy", "accuracy %", percent=True, id="chart-accuracy")
         yield Static("", id="run-advice")
+        yield Static("", id="run-compare")
         with Horizontal(id="run-details"):
             yield PredictionGrid(id="run-grid")
             with Vertical(id="run-side"):
@@ -90,12 +124,16 @@ class RunPane(VerticalScroll):
                 yield RichLog(id="run-log", wrap=True, markup=False, max_lines=500)
         yield ScrollableContainer(id="run-output")
 
-    def begin(self, title: str, stage: bool = False) -> None:
-        """Clear the previous run's output and say what is starting: a training run, or a lesson's stage."""
-        self.running, self.stage_run = True, stage
+    def begin(self, title: str, stage: bool = False, hint: str = "") -> None:
+        """Clear the previous run's output and say what is starting: a training run, or a lesson's stage.
+
+        ``hint`` (markup ending in ", ") goes first in what the status line offers once the run has finished.
+        """
+        self.running, self.stage_run, self.hint = True, stage, hint
         self.set_class(stage, "-stage")
         self.query_one("#run-output").remove_children()
         self._epoch_end, self._history, self._epochs, self._lengths, self._charted = None, [], 0, [], 0.0
+        self.folder = None
         self._advise("")
         self._status(f"[b]{escape(title)}[/]: starting…")
         self.query_one("#run-data", Static).update("")
@@ -121,6 +159,10 @@ class RunPane(VerticalScroll):
                 self._status(f"{item.text}…")
             case training.DataNotice():
                 self.log_line(item.text, style="yellow")
+            case training.RunFolder():
+                self.folder = item
+            case training.Resumed():
+                self._resumed(item)
             case Note():
                 self._output(Text(item.text, style="italic yellow"), wrap=True)
             case str():
@@ -146,11 +188,13 @@ class RunPane(VerticalScroll):
                 self.log_line(f"training finished in {item.seconds:.1f} s")
             case ev.Finished():
                 self._ended(f"[green]Finished[/] {self._epochs:g} epoch(s) in {item.seconds:.1f} s. "
-                            f"Press {AGAIN}.",
+                            f"Press {self.hint}{AGAIN}.",
                             f"finished in {item.seconds:.1f} s")
             case ev.Interrupted():
                 where = f" in epoch {item.epoch} after {item.step} steps" if item.epoch else " before training started"
                 again = "[b]r[/] to run the stage again" if self.stage_run else AGAIN
+                if not self.stage_run and self.folder is not None and self.folder.resumable:
+                    again = RESUME + again
                 self._ended(f"[yellow]Cancelled[/]{where}. Press {again}.", "cancelled")
             case ev.Failed():
                 self._ended(f"[red]Run failed:[/] {escape(item.message)}", "failed")
@@ -180,8 +224,39 @@ class RunPane(VerticalScroll):
         self.query_one(RunProgress).start(started)
         for chart in self.query(MetricChart):
             chart.reset(self._epochs)
+        self.config = dict(config)
+        self._show_comparison()
         self.log_line(f"{started.num_train:,} train and {started.num_test:,} test images, "
                       f"{started.steps_per_epoch} steps per epoch")
+
+    def compare_with(self, past: PastRun | None, now_config: Mapping[str, Any] | None = None) -> None:
+        """Draw ``past``'s test curves in grey under this run's (None stops); ``now_config`` until a run has started."""
+        self.compared = past
+        if now_config is not None and not self.config:
+            self.config = dict(now_config)
+        for chart in self.query(MetricChart):
+            chart.compare(past.history if past is not None else (), past.config.get("epochs", 0) if past else 0)
+        self._show_comparison()
+
+    def _show_comparison(self) -> None:
+        line = self.query_one("#run-compare", Static)
+        shown = self.compared is not None
+        line.update(comparison_line(self.compared, self.config, self._history) if self.compared is not None else "")
+        line.set_class(shown, "-shown")
+
+    def _resumed(self, resumed: training.Resumed) -> None:
+        """Draw the epochs the run had done before it stopped, as if this run had drawn them."""
+        self._history = list(resumed.history)
+        for epoch, row in enumerate(resumed.history, 1):
+            for chart in self.query(MetricChart):
+                if f"train_{chart.metric}" in row:
+                    chart.add_train(float(epoch), row[f"train_{chart.metric}"])
+                if f"test_{chart.metric}" in row:
+                    chart.add_test(float(epoch), row[f"test_{chart.metric}"])
+        for chart in self.query(MetricChart):
+            chart.replot()
+        self.log_line(f"resumed in epoch {resumed.epoch} after {resumed.step} steps "
+                      f"({len(resumed.history)} epoch(s) done before)")
 
     def _epochs_done(self, epoch: int, step: int, steps: int) -> float:
         """Where step ``step`` of epoch ``epoch`` is on the charts' x axis, in epochs (0.75 at the end of a run of 0.75)."""
@@ -207,6 +282,7 @@ class RunPane(VerticalScroll):
         if end is not None and end.epoch == epoch:
             self._history.append(ev.history_row(end, evaluation))
             self._advise(overfitting_note(self._history))
+            self._show_comparison()
         steps = self._lengths[epoch - 1] if len(self._lengths) >= epoch else 1
         x = self._epochs_done(epoch, steps, steps)
         self.query_one("#chart-loss", MetricChart).add_test(x, test["loss"])
