@@ -72,6 +72,10 @@ def test_the_story_of_a_run_tells_its_own_numbers():
     assert "88.0% after epoch 1, 95.0% after epoch 2" in story
     assert "about 20 of the 400 test digits are wrong" in story
     assert "ended at 0.300" in story  # the last train loss
+    assert "The two staying close" in story and "overfitting" not in story
+    overfit = what_happened({"model": "cnn"}, (*HISTORY, {"train_loss": 0.05, "test_loss": 0.3, "test_accuracy": 0.9}),
+                            num_train=2000, num_test=400, steps_per_epoch=62, seconds=20)
+    assert "which is overfitting" in overfit and "95.0%" not in overfit.split("accuracy chart")[1].split(",")[1]
 
 
 def test_the_steps_follow_only_their_own_finished_runs(tmp_path):
@@ -128,7 +132,9 @@ def test_the_first_ten_minutes_train_read_change_and_compare(make_app, data_make
             await wait_for(pilot, lambda: isinstance(app.screen, RunStoryScreen), what="the story")
             assert f"{first_accuracy:.1%} after epoch 2" in app.screen.markdown
             assert "What just happened" in screen_text(app)
-            await pilot.press("escape", "w", "enter")  # step 3
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), what="the steps after the story")
+            await pilot.press("enter")  # step 3
             assert app.config.learning_rate == pytest.approx(0.01), "the learning rate is ten times smaller"
             assert "Set: learning rate 0.01" in screen_text(app)
             await pilot.press("enter")  # step 4
@@ -137,6 +143,7 @@ def test_the_first_ten_minutes_train_read_change_and_compare(make_app, data_make
             line = text_of(pane.query_one("#run-compare"))
             assert "learning rate 0.1 → 0.01" in line and f"test accuracy {first_accuracy:.1%} after 2" in line
             assert all(chart.earlier for chart in pane.query(MetricChart)), "the first run is drawn in grey"
+            assert "Press c to compare with another run, g to train again" in text_of(pane.query_one("#run-status"))
             await pilot.press("w")
             await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), what="the steps")
             assert "All four done" in screen_text(app)

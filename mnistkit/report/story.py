@@ -32,8 +32,8 @@ def what_happened(config: Mapping[str, Any], history: Sequence[Mapping[str, floa
         parts.append(
             f"**The loss chart.** The line labelled *train* is the loss on the training batches, averaged as each "
             f"epoch goes; it ended at {last.get('train_loss', float('nan')):.3f}. The line labelled *test* is the loss "
-            f"on {num_test:,} test images the model never trained on, measured after each epoch: {_trend(history, 'test_loss', '{:.3f}')}. The two staying "
-            "close means the model learnt digits, not the training images by heart (lesson *train*)."
+            f"on {num_test:,} test images the model never trained on, measured after each epoch: {_trend(history, 'test_loss', '{:.3f}')}. "
+            + _gap(last)
         )
         accuracy = last.get("test_accuracy")
         wrong = f", so about {round((1 - accuracy) * num_test):,} of the {num_test:,} test digits are wrong" \
@@ -50,10 +50,21 @@ def what_happened(config: Mapping[str, Any], history: Sequence[Mapping[str, floa
         "hesitate over too (lesson *predict*)."),
         ("**The jit panel.** The first step took longer than the others because `jax.jit` traced the train step "
         "and compiled it for your CPU or GPU, once; every later step reuses that compiled code (lesson *train-step*)."),
-        ("**Next:** press **3** in the first-steps list to make the learning rate ten times smaller, then **4** to "
-        "train again with the grey curves of this run underneath."),
+        ("**Next:** Esc brings the first steps back: press **3** there to make the learning rate ten times smaller, "
+        "then **4** to train again with the grey curves of this run underneath."),
     ]
     return "\n\n".join(parts)
+
+
+def _gap(last: Mapping[str, float]) -> str:
+    """What the last epoch's train and test losses, side by side, say."""
+    train, test = last.get("train_loss"), last.get("test_loss")
+    if not isinstance(train, float) or not isinstance(test, float):
+        return ""
+    if test > 1.5 * train + 0.02:
+        return ("The test loss is well above the train loss: the model has started to learn the training images "
+                "themselves rather than digits in general, which is overfitting (lesson *train*).")
+    return "The two staying close means the model learnt digits, not the training images by heart (lesson *train*)."
 
 
 def _trend(history: Sequence[Mapping[str, float]], key: str, style: str) -> str:

@@ -29,7 +29,10 @@ STEPS = {
 
 
 NEXT_STEP = "[b]w[/] for the next of your first steps, "
-"""Put before the run tab's "press g to train again" once a first-steps run has finished."""
+"""Put before the run tab's "press g to train again" once step 1's run has finished."""
+
+ALL_DONE = "[b]c[/] to compare with another run, "
+"""Put there once step 4's run has finished: the four steps are done."""
 
 
 class _StepsApp(Protocol):
@@ -110,11 +113,12 @@ class WelcomeScreen(ModalScreen[None]):
         elif step == READ and steps.first is not None:
             steps.read = True
             first = steps.first
-            app.push_screen(RunStoryScreen(what_happened(first.config, first.history, num_train=first.num_train,
-                                                         num_test=first.num_test, steps_per_epoch=first.steps_per_epoch,
-                                                         seconds=first.seconds)))
+            story = what_happened(first.config, first.history, num_train=first.num_train, num_test=first.num_test,
+                                  steps_per_epoch=first.steps_per_epoch, seconds=first.seconds)
+            # Closing the story brings the steps back, with step 3 next.
+            app.push_screen(RunStoryScreen(story), lambda _: app.push_screen(WelcomeScreen()))
         elif step == COMPARE and steps.first is not None:
-            app.start_run(app.config, step=COMPARE, hint=NEXT_STEP)
+            app.start_run(app.config, step=COMPARE, hint=ALL_DONE)
             first = steps.first
             app.main.run_pane.compare_with(PastRun(first.path or Path("first run"), first.config, "completed", "", first.history))
 
