@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -119,6 +122,30 @@ def test_learner_code_that_raises_or_goes_online_fails_with_a_clear_message(tmp_
     for result, words in zip(results, cases.values(), strict=True):
         assert not result.passed
         assert words in result.message
+
+
+def _namespaces_allowed() -> bool:
+    probe = "import sys; from mnistkit.curriculum.check_runner import leave_the_network; sys.exit(0 if leave_the_network() else 1)"
+    return subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
+
+
+@pytest.mark.skipif(not _namespaces_allowed(), reason="this system lets no process make a network namespace of its own")
+def test_not_even_a_raw_socket_or_a_child_process_reaches_the_network(tmp_path):
+    """The patched sockets stop accidents; on Linux the check also runs with no network to reach at all."""
+    exercise = parse_exercise(make_exercise(tmp_path, DOUBLE_CHECK))
+    with socket.create_server(("127.0.0.1", 0)) as server:  # something to reach, on this machine
+        port = server.getsockname()[1]
+        raw = (f"import _socket\nreached = _socket.socket().connect_ex(('127.0.0.1', {port})) == 0\n"
+               "def double(x):\n    return 2 * x if not reached else 'online'\n")
+        child = (f"import subprocess, sys\ncode = 'import socket; socket.create_connection((\"127.0.0.1\", {port}), 2)'\n"
+                 "reached = subprocess.run([sys.executable, '-c', code]).returncode == 0\n"
+                 "def double(x):\n    return 2 * x if not reached else 'online'\n")
+        files = []
+        for name, code in (("raw", raw), ("child", child)):
+            files.append(tmp_path / f"{name}.py")
+            files[-1].write_text(code, encoding="utf-8")
+        results = checking.check_many([(exercise, file) for file in files])
+    assert [result.passed for result in results] == [True, True], [result.message for result in results]
 
 
 @pytest.mark.parametrize(("code", "words"), [

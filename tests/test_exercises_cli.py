@@ -153,6 +153,17 @@ def test_watch_checks_again_on_every_save_and_answers_keys(tmp_path, exercise):
         child.stdin.write("x")  # anything but y: nothing is shown
         child.stdin.flush()
         _wait_for(lines, "No; still watching", seen)
+        child.stdin.write("r")
+        child.stdin.flush()
+        _wait_for(lines, "Replace your file with the starter", seen)
+        child.stdin.write("y")
+        child.stdin.flush()
+        _wait_for(lines, "holds the starter again", seen)
+        after_reset = len(seen)
+        _wait_for(lines, "Not yet", seen)  # the starter is checked again at once
+        assert not any("Saved." in line for line in seen[after_reset:]), "a reset is not the learner's save"
+        (tmp_path / "stack_update.py").unlink()
+        _wait_for(lines, "is gone; r writes the starter again", seen)
         child.stdin.write("q")
         child.stdin.flush()
         assert child.wait(timeout=30) == 0

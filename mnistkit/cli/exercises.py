@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mnistkit.curriculum.exercises import Exercise, ExerciseSet
     from mnistkit.curriculum.progress import ProgressStore
 
-_MARKS = {"passed": "[green]✓ passed[/]", "attempted": "[yellow]✎ attempted[/]", "not started": "[dim]·[/]"}
+_MARKS = {"passed": "[green]✓ passed[/]", "attempted": "[yellow]✎ attempted[/]", "not started": "[dim]· not started[/]"}
 
 
 def add_to(commands) -> None:
@@ -130,7 +130,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     if action == workspace.KEPT:
         console.print("Your file is already there and keeps your edits (`--reset` replaces it with the starter).")
     console.print(f"Edit the file named below, then run: [bold]mnistkit exercise check {exercise.id}{_dir_option(args.dir)}[/] "
-                  f"(or `mnistkit exercise watch {exercise.id}` to check on every save).", soft_wrap=True)
+                  f"(or `mnistkit exercise watch {exercise.id}{_dir_option(args.dir)}` to check on every save).", soft_wrap=True)
     print(f"Your file: {path}")
     return 0
 
@@ -153,7 +153,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if result.passed:
         following = exercises.following(exercise.id)
         if following is not None:
-            console.print(f"Next: [bold]mnistkit exercise start {following.id}[/]")
+            console.print(f"Next: [bold]mnistkit exercise start {following.id}{_dir_option(args.dir)}[/]")
         return 0
     console.print(f"Stuck? [bold]mnistkit exercise hint {exercise.id}[/]")
     return common.EXIT_FAILED

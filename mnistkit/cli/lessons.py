@@ -350,8 +350,10 @@ def run_lesson(console: Console, curriculum: Curriculum, lesson: Lesson, store: 
     store.mark(lesson.id, "done")
     pending = [e for e in curriculum.exercises.for_lesson(lesson.id) if store.exercise_status(e.id) != "passed"]
     if pending:
+        total = len(curriculum.exercises.for_lesson(lesson.id))
+        waiting = "exercise passes" if total == 1 else f"{total} exercises pass ({len(pending)} to go)"
         console.print(f"[green]Stage {lesson.stage!r} finished in {result.seconds:.1f} s.[/] The lesson is done when its "
-                      f"exercise passes: [bold]mnistkit exercise start {pending[0].id}[/]", soft_wrap=True)
+                      f"{waiting}: [bold]mnistkit exercise start {pending[0].id}[/]", soft_wrap=True)
         return 0
     following = curriculum.following(lesson.id)
     after = f"  Next: [bold]mnistkit lesson show {following.id}[/]" if following is not None else ""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mnistkit.cli.exercise_view import show_task
+from mnistkit.errors import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -116,14 +117,15 @@ def watch(console: Console, exercises: ExerciseSet, exercise_id: str | None, dir
             return 0
     else:
         exercise = exercises.get(exercise_id)
+    code = 0
     try:
         with _keys() as key:
             while exercise is not None:
                 exercise = _watch_one(console, exercises, exercise, directory, timeout, store, key)
     except KeyboardInterrupt:
-        pass
+        code = EXIT_INTERRUPTED
     console.print("Stopped watching. Your file and your progress are saved.")
-    return 0
+    return code
 
 
 def _watch_one(console, exercises, exercise, directory, timeout, store, key):
@@ -160,18 +162,25 @@ class _State:
                 _report(self.console, self.exercises, self.exercise, self.check, self.store)
                 self.check = None
             now = _signature(self.path)
-            if now != self.seen and now is not None:
-                self.seen = now
-                if self.check is not None:
-                    self.check.stop()
+            if now is None and self.seen is not None:
+                self.console.print(f"{self.path} is gone; [bold]r[/] writes the starter again.", soft_wrap=True)
+            elif now != self.seen and now is not None:
                 self.console.print("[dim]Saved.[/]")
-                self.check = _start(self.console, self.exercise, self.path, self.timeout)
+                self.recheck()
+            self.seen = now
             pressed = key()
             if not pressed or pressed.isspace():
                 continue
             outcome = self.answer(pressed) if self.asking is not None else self.press(pressed)
             if outcome != "stay":
                 return outcome
+
+    def recheck(self) -> None:
+        """Stop the check under way, if any, and check the file as it is now."""
+        self.seen = _signature(self.path)
+        if self.check is not None:
+            self.check.stop()
+        self.check = _start(self.console, self.exercise, self.path, self.timeout)
 
     def answer(self, pressed: str):
         from mnistkit.curriculum import workspace
@@ -190,6 +199,7 @@ class _State:
             self.store.mark_exercise(self.exercise.id, NOT_STARTED)
             self.console.print(f"Your file holds the starter again; your version is kept as "
                                f"{workspace.backup_file(self.path)}.", markup=False, soft_wrap=True)
+            self.recheck()
         elif asking == "next":
             return self.exercises.following(self.exercise.id)
         return "stay"

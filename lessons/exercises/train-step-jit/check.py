@@ -11,6 +11,8 @@ GLOBAL = ("your train_step reads a global model or optimizer (one defined at the
 
 NOT_COMPILED = ("your train_step runs without being compiled, so every call runs the Python again; decorate it "
                 "with @nnx.jit.")
+GLOBAL_BATCH = ("your train_step runs the model on images it was not given (a batch defined at the top of your "
+                "file?); use its `images` and `labels` arguments, so every call trains on the batch it is handed.")
 RUNS: list = []  # every run of CountedMLP's Python; kept outside the module, so counting never changes what jit sees
 
 
@@ -18,14 +20,21 @@ class NotCompiled(Exception):
     """Raised by CountedMLP when it runs on concrete arrays: the step is not jitted (stops a slow eager step early)."""
 
 
+class GlobalBatch(Exception):
+    """Raised by CountedMLP when a compiled step hands it an array that is not one of the step's arguments."""
+
+
 class CountedMLP(MLP):
     """mnistkit's MLP, noting every run of its Python (under jit that is every trace)."""
 
     def __call__(self, x):
         import jax
+        import jax.numpy as jnp
 
         if not isinstance(x, jax.core.Tracer):
-            raise NotCompiled
+            # Under jit even a constant becomes a tracer: a step that is compiled but calls the model on a
+            # concrete array is reading a batch from outside its arguments.
+            raise GlobalBatch if isinstance(jnp.zeros(()) + 0, jax.core.Tracer) else NotCompiled
         RUNS.append(x.shape)
         return super().__call__(x)
 
@@ -55,6 +64,8 @@ def check(learner):
         result = train_step(model, optimizer, *batches[0])
     except NotCompiled:
         raise Failed(NOT_COMPILED) from None
+    except GlobalBatch:
+        raise Failed(GLOBAL_BATCH) from None
     except (ValueError, jax.errors.UnexpectedTracerError) as err:
         if "trace level" in str(err) or isinstance(err, jax.errors.UnexpectedTracerError):
             raise Failed(GLOBAL) from None
