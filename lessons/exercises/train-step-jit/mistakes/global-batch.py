@@ -1,8 +1,8 @@
 """The step is compiled, but it trains on a batch made at the top of the file instead of the one it is given."""
 
+import jax.numpy as jnp
 import optax
 from clu import metrics
-import jax.numpy as jnp
 from flax import nnx, struct
 
 
