@@ -115,7 +115,11 @@ def test_a_check_shows_checking_then_the_starter_fails_in_red_and_the_solution_p
             editor(pipeline_app).load_text(exercise.solution())
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: result(pipeline_app).has_class("-passed"), CHECK_TIMEOUT, "the solution's check")
-            assert "Passed" in str(result(pipeline_app).render())
+            shown = str(result(pipeline_app).render())
+            assert "Passed" in shown
+            # The lesson it completes is said under the result, not in a toast over it.
+            await wait_for(pilot, lambda: "Lesson done." in str(result(pipeline_app).render()), 5, "the lesson's line")
+            assert not any("lesson is done" in str(n.message) for n in pipeline_app._notifications)
             assert progress.exercise_status(exercise.id) == PASSED
             assert pipeline_app.curriculum.status("pipeline", progress) == DONE
             label = sidebar_label(pipeline_app, "pipeline")

@@ -225,9 +225,9 @@ def test_c_compares_with_an_earlier_run_and_can_stop(make_app, data_make_idx_dir
             assert any("No earlier run" in n.message for n in app._notifications)
             for rate in (0.1, 0.05):
                 app.config = tiny_config(data_dir, learning_rate=rate)
-                await pilot.press("g")
-                await wait_for(pilot, lambda: pane.running, what="the run to start")
-                await wait_for(pilot, lambda: not pane.running, timeout=60, what="the run to finish")
+                started = app._run_id
+                await pilot.press("g")  # a run this small may end before the first look: wait for its end alone
+                await wait_for(pilot, lambda started=started: app._run_id > started and not pane.running, timeout=60, what="the run")
             await pilot.press("c")
             await wait_for(pilot, lambda: isinstance(app.screen, RunPicker), what="the list of runs")
             assert app.screen.query_one(OptionList).option_count == 1, "the run shown is not offered"

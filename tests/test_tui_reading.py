@@ -7,6 +7,7 @@ written below with a code line wider than the pane.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from functools import partial
 
@@ -273,3 +274,30 @@ def test_a_resize_back_to_80x24_settles_at_once(app, monkeypatch):
             assert 50 not in widths, "the lesson was laid out with the old size's 30-column sidebar"
 
     asyncio.run(scenario())  # how quickly: benchmarks/tui.py
+
+
+def test_the_sidebar_lists_the_lessons_mnistkit_lessons_lists_with_plugin_titles_that_fit(data_isolated_env, capsys):
+    """One loader for both: the same lessons in the same order; a plugin lesson's title loses its "Model plugin:"."""
+    from mnistkit.cli import main
+    from mnistkit.host.loading import load_registry
+
+    assert main(["lessons", "--json"]) == 0
+    listed = [lesson["id"] for lesson in json.loads(capsys.readouterr().out)]
+    app = MnistkitApp(load_registry())
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            tree = app.main.query_one(LessonTree)
+            leaves, stack = [], list(reversed(tree.root.children))
+            while stack:
+                node = stack.pop()
+                if node.data is not None:
+                    leaves.append((node.data, str(node.label)))
+                stack.extend(reversed(node.children))
+            assert [lesson_id for lesson_id, _ in leaves] == listed
+            titles = dict(leaves)
+            assert "speedrun, 99% in under one epoch" in titles["plugin-speedrun"]
+            assert not any("plugin:" in label for label in titles.values()), titles
+
+    asyncio.run(scenario())

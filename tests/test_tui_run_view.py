@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from test_tui_support import fixed_run, small_curriculum, small_registry, wait_for
+from textual.widgets import Label, RichLog
 
 from mnistkit.engine import events as ev
 from mnistkit.report.curves import OVERFITTING_EXERCISE, OVERFITTING_LESSON
@@ -218,3 +219,43 @@ def test_snapshot_the_grid_at_80x24_with_the_sidebar_shown(snap_compare, app):
         await scroll_to_grid(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=grid_in_view)
+
+
+def test_the_run_log_wraps_at_the_pane_width_with_the_sidebar_shown(app):
+    """A log line wider than the pane wraps inside it; none is cut off at the screen's edge."""
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await finish_a_run(pilot)
+            log = app.main.query_one("#run-log", RichLog)
+            app.main.run_pane.log_line("epoch 9: train loss 0.0123, accuracy 99.12%; test loss 0.0456, accuracy 98.76%, 1.2 s")
+            await pilot.pause()
+            assert app.main.query_one("#sidebar").display
+            widths = [len(strip.text.rstrip()) for strip in log.lines]  # what is written, not the padding
+            assert max(widths) <= log.scrollable_content_region.width, (widths, log.scrollable_content_region.width)
+            text = "".join(strip.text for strip in log.lines)
+            assert "accuracy 98.76%, 1.2 s" in text.replace("  ", " ")
+
+    asyncio.run(scenario())
+
+
+def test_the_speed_and_time_left_wait_for_a_second_of_training(app):
+    """At an epoch's first update the engine's rate reads far too fast: the bar shows none until it is measured."""
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.main.begin_run("cnn + adamw, 2 epoch(s)")
+            run = fixed_run()
+            app.main.handle_run_item(run[0])
+            speed = app.main.query_one("#run-speed", Label)
+            app.main.handle_run_item(ev.Progress(1, 1, 40, loss=2.0, accuracy=0.1, images_per_sec=724_279.0))
+            await pilot.pause()
+            assert "img/s" not in str(speed.render()) and "left" not in str(speed.render())
+            await asyncio.sleep(1.1)
+            app.main.handle_run_item(ev.Progress(1, 11, 40, loss=1.0, accuracy=0.5, images_per_sec=724_279.0))
+            await pilot.pause()
+            shown = str(speed.render())
+            rate = float(shown.split("img/s")[0].split()[-1].replace(",", ""))
+            assert 10 * 32 / 3 < rate < 10 * 32 / 1.1, shown  # ten steps of 32 images in a bit over a second
+            assert "left" in shown
+
+    asyncio.run(scenario())

@@ -248,3 +248,22 @@ def test_snapshot_the_form_at_80x24_in_the_light_theme(snap_compare, app):
         await focus(pilot, form, "#seed")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=seed_in_the_light)
+
+
+def test_tab_goes_through_the_fields_then_train_back_and_the_help_with_no_invisible_stop(app):
+    """Every Tab lands on something marked: a field's label, a button, or the help panel's bar."""
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            form, _ = await open_form(pilot)
+            await focus(pilot, form, "#data_dir")
+            order = []
+            for _ in range(4):
+                await pilot.press("tab")
+                order.append(app.focused.id if app.focused is not None else None)
+            assert order == ["train", "back", "setup-lesson", "model"], order
+            await focus(pilot, form, "#train")
+            assert "**Train** starts a run" in help_text(form), "the help says what the focused button does"
+            await focus(pilot, form, "#back")
+            assert "forgets what you changed" in help_text(form)
+
+    asyncio.run(scenario())

@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import cast
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -219,8 +220,11 @@ class MnistkitApp(App[None]):
             return
         self.main.mark_lesson(lesson)
         if self.progress.exercise_status(message.exercise.id) == PASSED and self.lesson_status(lesson.id) == DONE:
-            self.notify(f"{lesson.title}: every exercise passes, the lesson is done. "
-                        f"Esc twice back to it, then ] for the next one.", title="Lesson done", timeout=8)
+            done = f"{lesson.title}: every exercise passes, the lesson is done. Esc twice back to it, then ] for the next one."
+            if isinstance(self.screen, ExerciseScreen):
+                self.screen.add_to_result(f"[b]Lesson done.[/] {escape(done)}")  # under the result, not over it
+            else:
+                self.notify(done, title="Lesson done", timeout=8)
 
     # Views
 
@@ -286,8 +290,10 @@ class MnistkitApp(App[None]):
         if self._stages is None or self._stages.config != config:
             self._stages = stages.StageContext(config=config, registry=self.registry, runs_dir=Path(self.runs_dir) if self.runs_dir is not None else None)
         ctx, name = self._stages, lesson.stage
+        waiting = [e for e in self.curriculum.exercises.for_lesson(lesson.id) if self.progress.exercise_status(e.id) != PASSED]
+        hint = "[b]e[/] for its exercise (the lesson is done once it passes), " if waiting else "[b]d[/] to mark the lesson done, "
         self._start(f"stage {name} of {lesson.title!r}",
-                    lambda emit, should_stop: run_stage_into(ctx, name, emit, should_stop), stage=True)
+                    lambda emit, should_stop: run_stage_into(ctx, name, emit, should_stop), stage=True, hint=hint)
 
     def _config_for(self, lesson):
         """The chosen configuration, with the model or optimizer a plugin's lesson teaches put in."""
@@ -338,7 +344,11 @@ class MnistkitApp(App[None]):
                 self.notify("Nothing is running.")
             return
         self._stop.set()
-        if not quiet:
+        if quiet:
+            return
+        if self.main.showing_run:
+            self.main.run_pane.cancelling()  # said on the status line in view, not in a toast over the grid
+        else:
             self.notify("Cancelling…")
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
@@ -373,8 +383,7 @@ class MnistkitApp(App[None]):
             case ev.Interrupted():
                 self.notify("Run cancelled.", title="Run")
             case StageDone():
-                self.notify(f"Stage {item.stage!r} done. Press d to mark the lesson done, ] for the next one.",
-                            title="Stage")
+                self.notify(f"Stage {item.stage!r} done. Press {self.main.run_pane.hint}] for the next one.", title="Stage")
             case ev.Failed():
                 self.notify(item.message, title="Run failed", severity="error", timeout=10)
 

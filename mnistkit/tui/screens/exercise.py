@@ -122,6 +122,7 @@ class ExerciseScreen(Screen[None]):
         self.directory = directory
         self.path, _ = workspace.start(self.exercise, directory)
         self._saved = self._read()  # the file's text as last read or written
+        self._shown = ""  # the result line's markup
         self._cancel = threading.Event()
         self._checking = False
         self._hints_mounted = 0
@@ -300,6 +301,11 @@ class ExerciseScreen(Screen[None]):
         line = self.query_one("#exercise-result", Static)
         line.update(markup)
         line.set_classes(kind)
+        self._shown = markup
+
+    def add_to_result(self, markup: str) -> None:
+        """Say more under the check's result (the lesson it completes), where the learner is looking."""
+        self.query_one("#exercise-result", Static).update(f"{self._shown}\n{markup}")
 
     # Hints and the solution
 

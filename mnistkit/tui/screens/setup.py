@@ -42,6 +42,13 @@ from mnistkit.tui.screens.form_help import (
 )
 from mnistkit.tui.widgets.checklist import CheckList
 
+BUTTON_HELP = {
+    "train": "**Train** starts a run with the settings on the left and shows it in the run tab (Enter here, or "
+             "**ctrl+s** from any field). A value the run cannot take is named under the form instead.",
+    "back": "**Back** closes the form without training, and forgets what you changed here (Enter here, or "
+            "**Esc**). To keep a change, train with it.",
+}
+
 
 class SetupScreen(Screen[RunConfig | None]):
     """A small form; Enter or the Train button starts the run, Esc goes back."""
@@ -72,8 +79,8 @@ class SetupScreen(Screen[RunConfig | None]):
         padding: 0;
     }
     SetupScreen #setup-actions {
-        dock: bottom;
         height: auto;
+        padding: 0 1;
     }
     """
 
@@ -101,46 +108,47 @@ class SetupScreen(Screen[RunConfig | None]):
         positive = [Number(), Function(_positive, "must be a positive number")]
         yield Header()
         with Horizontal(id="setup"):
-            with VerticalScroll(id="setup-form"):
-                with self._row("Model", "model"):
-                    yield Select([(name, name) for name in sorted(registry.models)], value=model or Select.NULL,
-                                 allow_blank=model is None, compact=True, id="model")
-                with self._row("Optimizer", "optimizer"):
-                    yield Select([(name, name) for name in sorted(registry.optimizers)], value=optimizer or Select.NULL,
-                                 allow_blank=optimizer is None, compact=True, id="optimizer")
-                with self._row("Metrics", "metrics", "accuracy and loss are always on; Space ticks one"):
-                    if metrics:
-                        yield CheckList(*[(name, name, name in config.metrics) for name in metrics], id="metrics")
-                    else:
-                        yield Static("[dim]only accuracy and loss[/]", id="metrics-none")
-                with self._row("Epochs", "epochs"):
-                    yield Input(_number_text(config.epochs), id="epochs", compact=True, validators=positive)
-                    yield self._label("Batch", "batch_size", "inner")
-                    yield Input(str(config.batch_size), id="batch_size", compact=True, validators=[Integer(minimum=1)])
-                with self._row("Learn. rate", "learning_rate"):
-                    yield Input(str(config.learning_rate), id="learning_rate", compact=True, validators=positive)
-                    yield self._label("Seed", "seed", "inner")
-                    yield Input(str(config.seed), id="seed", compact=True, validators=[Integer()])
-                with self._row("Schedule", "schedule", "how the learning rate changes over the run"):
-                    yield Select([(name, name) for name in SCHEDULES], value=config.schedule, allow_blank=False,
-                                 compact=True, id="schedule")
-                with self._row("Engine", "engine", ENGINE_HELP):
-                    yield Select([(name, name) for name in ENGINES], value=config.engine, allow_blank=False,
-                                 compact=True, id="engine")
-                with self._row("Dtype", "dtype", "what the forward pass computes in"):
-                    yield Select([(name, name) for name in DTYPES], value=config.dtype, allow_blank=False,
-                                 compact=True, id="dtype")
-                with self._row("Model options", "model_options", OPTIONS_HELP, stacked=True):
-                    yield Input(id="model_options", compact=True)
-                with self._row("Optimizer options", "optimizer_options", OPTIONS_HELP, stacked=True):
-                    yield Input(id="optimizer_options", compact=True)
-                with self._row("Data", "data", "auto picks full MNIST when it is set up, else the bundled sample"):
-                    yield Select([(source, source) for source in SOURCES], value=config.data, allow_blank=False,
-                                 compact=True, id="data")
-                yield Static("", id="data-line")
-                with self._row("Data folder", "data_dir", "a folder with the four MNIST .gz files, for auto or idx"):
-                    yield Input(config.data_dir or "", placeholder="optional", id="data_dir", compact=True)
-                with Vertical(id="setup-actions"):  # docked: the Train button is in view however far the form scrolls
+            with Vertical(id="setup-column"):
+                with VerticalScroll(id="setup-form", can_focus=False):  # its fields take the focus, not the box
+                    with self._row("Model", "model"):
+                        yield Select([(name, name) for name in sorted(registry.models)], value=model or Select.NULL,
+                                     allow_blank=model is None, compact=True, id="model")
+                    with self._row("Optimizer", "optimizer"):
+                        yield Select([(name, name) for name in sorted(registry.optimizers)], value=optimizer or Select.NULL,
+                                     allow_blank=optimizer is None, compact=True, id="optimizer")
+                    with self._row("Metrics", "metrics", "accuracy and loss are always on; Space ticks one"):
+                        if metrics:
+                            yield CheckList(*[(name, name, name in config.metrics) for name in metrics], id="metrics")
+                        else:
+                            yield Static("[dim]only accuracy and loss[/]", id="metrics-none")
+                    with self._row("Epochs", "epochs"):
+                        yield Input(_number_text(config.epochs), id="epochs", compact=True, validators=positive)
+                        yield self._label("Batch", "batch_size", "inner")
+                        yield Input(str(config.batch_size), id="batch_size", compact=True, validators=[Integer(minimum=1)])
+                    with self._row("Learn. rate", "learning_rate"):
+                        yield Input(str(config.learning_rate), id="learning_rate", compact=True, validators=positive)
+                        yield self._label("Seed", "seed", "inner")
+                        yield Input(str(config.seed), id="seed", compact=True, validators=[Integer()])
+                    with self._row("Schedule", "schedule", "how the learning rate changes over the run"):
+                        yield Select([(name, name) for name in SCHEDULES], value=config.schedule, allow_blank=False,
+                                     compact=True, id="schedule")
+                    with self._row("Engine", "engine", ENGINE_HELP):
+                        yield Select([(name, name) for name in ENGINES], value=config.engine, allow_blank=False,
+                                     compact=True, id="engine")
+                    with self._row("Dtype", "dtype", "what the forward pass computes in"):
+                        yield Select([(name, name) for name in DTYPES], value=config.dtype, allow_blank=False,
+                                     compact=True, id="dtype")
+                    with self._row("Model options", "model_options", OPTIONS_HELP, stacked=True):
+                        yield Input(id="model_options", compact=True)
+                    with self._row("Optimizer options", "optimizer_options", OPTIONS_HELP, stacked=True):
+                        yield Input(id="optimizer_options", compact=True)
+                    with self._row("Data", "data", "auto picks full MNIST when it is set up, else the bundled sample"):
+                        yield Select([(source, source) for source in SOURCES], value=config.data, allow_blank=False,
+                                     compact=True, id="data")
+                    yield Static("", id="data-line")
+                    with self._row("Data folder", "data_dir", "a folder with the four MNIST .gz files, for auto or idx"):
+                        yield Input(config.data_dir or "", placeholder="optional", id="data_dir", compact=True)
+                with Vertical(id="setup-actions"):  # under the form: the Train button is in view however far it scrolls
                     yield Static("", id="form-error")
                     with Horizontal(id="setup-buttons"):
                         yield Button("Train", variant="primary", compact=True, id="train")
@@ -211,6 +219,9 @@ class SetupScreen(Screen[RunConfig | None]):
 
     def on_descendant_focus(self, event) -> None:
         self._focus_field(_field_of(event.widget, self._labels))
+        if event.widget.id in BUTTON_HELP:
+            self.field = None  # a field focused next shows its help again
+            self.query_one("#setup-lesson-body", Markdown).update(BUTTON_HELP[event.widget.id])
 
     def _focus_field(self, field: str | None) -> None:
         """Mark ``field``'s label and show its help beside the form; None (a button, the help itself) marks none."""

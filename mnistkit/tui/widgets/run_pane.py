@@ -121,7 +121,7 @@ class RunPane(VerticalScroll):
             yield PredictionGrid(id="run-grid")
             with Vertical(id="run-side"):
                 yield JitPanel(id="run-jit")
-                yield RichLog(id="run-log", wrap=True, markup=False, max_lines=500)
+                yield RichLog(id="run-log", wrap=True, markup=False, max_lines=500, min_width=20)  # default 78: cut off beside the sidebar
         yield ScrollableContainer(id="run-output")
 
     def begin(self, title: str, stage: bool = False, hint: str = "") -> None:
@@ -144,6 +144,10 @@ class RunPane(VerticalScroll):
         self.query_one(JitPanel).reset()
         self.log_line(f"— {title} —", style="bold")
         self.scroll_home(animate=False)  # the status, the bar and the charts in view, whatever the last run left
+
+    def cancelling(self) -> None:
+        """Say on the status line that a cancel is under way (the steps under way finish, then a checkpoint)."""
+        self._status("[yellow]Cancelling…[/] finishing the steps under way, then saving a checkpoint.")
 
     def log_line(self, text: str, style: str = "") -> None:
         self.query_one(RichLog).write(Text(text, style=style))
@@ -169,7 +173,7 @@ class RunPane(VerticalScroll):
                 self._output(Text(item), wrap=True)
             case training.StageDone():
                 self._ended(f"[green]Stage {escape(item.stage)} done[/] in {item.seconds:.1f} s. "
-                            "Press [b]d[/] to mark the lesson done, [b]][/] for the next one.", "done")
+                            f"Press {self.hint or '[b]d[/] to mark the lesson done, '}[b]][/] for the next one.", "done")
             case ev.RunStarted():
                 self._started(item)
             case ev.Compiled():
@@ -191,7 +195,8 @@ class RunPane(VerticalScroll):
                             f"Press {self.hint}{AGAIN}.",
                             f"finished in {item.seconds:.1f} s")
             case ev.Interrupted():
-                where = f" in epoch {item.epoch} after {item.step} steps" if item.epoch else " before training started"
+                where = (f" in epoch {item.epoch} after {item.step} steps" if item.epoch and item.step
+                         else f" at the start of epoch {item.epoch}" if item.epoch else " before training started")
                 again = "[b]r[/] to run the stage again" if self.stage_run else AGAIN
                 if not self.stage_run and self.folder is not None and self.folder.resumable:
                     again = RESUME + again

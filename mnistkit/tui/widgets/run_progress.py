@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
@@ -28,18 +30,21 @@ class RunProgress(Horizontal):
         super().__init__(id=id)
         self.lengths: list[int] = []
         self.batch_size = 0
+        self._first: tuple[float, int] | None = None  # (when, steps done) at the run's first update after compiling
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=1, show_eta=False, id="run-bar")  # still and empty until a run starts
         yield Label("", id="run-speed")
 
     def reset(self) -> None:
+        self._first = None
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.query_one(Label).update("")
 
     def start(self, started: ev.RunStarted) -> None:
         self.lengths = epoch_lengths(float(started.config.get("epochs") or 1), started.steps_per_epoch)
         self.batch_size = int(started.config.get("batch_size") or 0)
+        self._first = None
         self.query_one(ProgressBar).update(total=sum(self.lengths), progress=0)
         self.query_one(Label).update(f"1/{len(self.lengths)}  compiling…")
 
@@ -48,11 +53,27 @@ class RunProgress(Horizontal):
         done = sum(lengths[: progress.epoch - 1]) + progress.step
         total = sum(lengths)
         self.query_one(ProgressBar).update(total=total, progress=done)
-        text = f"{progress.epoch}/{len(lengths)}  {progress.images_per_sec:,.0f} img/s"
-        if progress.images_per_sec > 0 and self.batch_size:
-            left = (total - done) * self.batch_size / progress.images_per_sec
-            text += f"  {_clock(left)} left"
+        text = f"{progress.epoch}/{len(lengths)}"
+        rate = self._images_per_sec(done)
+        if rate is not None:
+            text += f"  {rate:,.0f} img/s  {_clock((total - done) * self.batch_size / rate)} left"
         self.query_one(Label).update(text)
+
+    def _images_per_sec(self, done: int) -> float | None:
+        """The speed since this run's first update, once a second of it is measured (None before).
+
+        The engine's own figure is per epoch and starts from the epoch's first
+        dispatch, which returns before the work is done: at the start of an
+        epoch it reads far too fast, and the time left far too short.
+        """
+        now = time.monotonic()
+        if self._first is None:
+            self._first = (now, done)
+            return None
+        since, steps = now - self._first[0], done - self._first[1]
+        if since < 1.0 or steps <= 0 or not self.batch_size:
+            return None
+        return steps * self.batch_size / since
 
     def finish(self, text: str) -> None:
         bar = self.query_one(ProgressBar)

@@ -8,6 +8,8 @@ attempted, or all passed.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.widgets import Tree
 
@@ -26,6 +28,16 @@ def exercises_state(states: list[str]) -> str | None:
     if all(state == PASSED for state in states):
         return PASSED
     return ATTEMPTED if any(state != NOT_STARTED for state in states) else NOT_STARTED
+
+
+def plugin_title(title: str) -> str:
+    """A plugin lesson's title without its "Model plugin: " (or "Optimizer plugins: ") prefix, which the group above it already says.
+
+    At 80 columns the sidebar shows about 20 characters of a title: with the
+    prefix, every model lesson read "Model plugin:" and nothing more.
+    """
+    short = re.sub(r"^\w+ plugins?: ", "", title)
+    return short or title
 
 
 def lesson_marks(curriculum: Curriculum, progress: Progress, lesson_id: str) -> tuple[str, str | None]:
@@ -60,8 +72,8 @@ class LessonTree(Tree[str]):
             for plugin in curriculum.by_plugin:
                 group = plugins.add(plugin, expand=True)
                 for lesson in curriculum.by_plugin[plugin]:
-                    self._titles[lesson.id] = lesson.title
-                    group.add_leaf(self._label(lesson.title, *lesson_marks(curriculum, progress, lesson.id)),
+                    self._titles[lesson.id] = plugin_title(lesson.title)
+                    group.add_leaf(self._label(self._titles[lesson.id], *lesson_marks(curriculum, progress, lesson.id)),
                                    data=lesson.id)
         self.select_lesson(current)
 
