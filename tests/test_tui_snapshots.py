@@ -193,3 +193,36 @@ def test_run_picker(snap_compare, app):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=picker)
+
+
+def test_the_story_of_a_first_run(snap_compare, tmp_path):
+    """Step 2 of the first ten minutes: what the run's charts, grid and jit panel said, in its own numbers."""
+    from mnistkit.report.story import what_happened
+    from mnistkit.tui.screens.welcome import RunStoryScreen
+
+    app = MnistkitApp(small_registry(tmp_path), curriculum=small_curriculum(tmp_path))
+    history = ({"train_loss": 0.9, "test_loss": 0.41, "test_accuracy": 0.88},
+               {"train_loss": 0.3, "test_loss": 0.2, "test_accuracy": 0.95})
+    story = what_happened({"model": "cnn", "optimizer": "adamw", "learning_rate": 0.005, "batch_size": 32, "epochs": 2}, history,
+                          num_train=6000, num_test=1000, steps_per_epoch=187, seconds=12.0)
+
+    async def story_shown(pilot):
+        await _settle(pilot)
+        await app.push_screen(RunStoryScreen(story))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=story_shown)
+
+
+def test_the_solution_asks_first(snap_compare, tmp_path, monkeypatch):
+    """ctrl+l in the exercise view: a yes/no question before the reference solution is shown."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("MNISTKIT_HOME", str(tmp_path / "home"))
+    app = MnistkitApp(small_registry(tmp_path), curriculum=small_curriculum_with_exercises(tmp_path))
+
+    async def asked(pilot):
+        await _settle(pilot)
+        await pilot.press("]", "e", "ctrl+l")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=asked)
