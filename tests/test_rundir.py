@@ -333,3 +333,16 @@ def test_a_claimed_folder_that_cannot_start_a_run_is_removed(tmp_path: Path, mon
     with pytest.raises(OutputError):
         recorder.create(made)
     assert not (tmp_path / "new").exists()
+
+
+def test_a_picture_lost_with_a_failed_run_adds_no_warning_to_its_error(tmp_path):
+    """A run that failed says one line; a picture it could not draw (the same full disk, say) warns only otherwise."""
+    from mnistkit.runs.extras import Pictures
+
+    for quiet, warned in ((True, 0), (False, 1)):
+        pictures = Pictures(tmp_path / "missing-folder")  # drawing there fails
+        pictures.curves([{"train_loss": 1.0, "test_loss": 1.0, "train_accuracy": 0.5, "test_accuracy": 0.5}])
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            pictures.close(quiet=quiet)
+        assert len([w for w in seen if "could not draw the pictures" in str(w.message)]) == warned

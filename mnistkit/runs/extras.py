@@ -93,14 +93,18 @@ class Pictures:
         self._submit(lambda: _plots().plot_predictions(event.images, event.labels, event.predicted,
                                                        self.folder / "predictions.png"))
 
-    def close(self) -> None:
-        """Wait for every drawing asked for; one warning if any failed."""
+    def close(self, quiet: bool = False) -> None:
+        """Wait for every drawing asked for; one warning if any failed, unless ``quiet``.
+
+        A run that failed (say, on a full disk) passes ``quiet``: its own error
+        is the one line the user needs, and a picture lost with it adds nothing.
+        """
         pending, self._pending = self._pending, []
         for future in pending:
             try:
                 future.result()
             except Exception as err:  # noqa: BLE001 - pictures are optional
-                if not self._failed:
+                if not self._failed and not quiet:
                     self._failed = True
                     warn(f"could not draw the pictures in {self.folder}: {err}")
         if self._thread is not None:

@@ -332,7 +332,7 @@ class RunRecorder:
             self._write("run.json", _json_bytes(self._run_info))
             self._pictures.curves(self.history)  # a no-op unless Finished brought rows not drawn yet
         finally:
-            self._pictures.close()
+            self._pictures.close(quiet=status == "failed")
             self._tensorboard.close()
 
     def mark(self, status: Status) -> None:
