@@ -136,3 +136,14 @@ def test_the_constraints_pin_every_dependency_and_the_readme_names_the_tested_ve
     tested = readme.split("**Tested versions.**")[1].split("\n\n")[0]
     for name, version in re.findall(r"([a-z][a-z-]*) (\d+\.\d+\.\d+)", " ".join(tested.split())):
         assert pinned.get(name) == version, (name, version, pinned.get(name))
+
+
+def test_wheel_ships_every_exercise_with_its_checker_solution_and_mistakes(wheel):
+    """A user who installed with pip (not from a clone) gets the same exercises the suite proves."""
+    lessons = ROOT / "lessons"
+    shipped = {path.relative_to(lessons).as_posix() for path in (lessons / "exercises").rglob("*")
+               if path.is_file() and "__pycache__" not in path.parts}
+    names = set(wheel.namelist())
+    assert len(shipped) > 13 * 4
+    missing = sorted(name for name in shipped if f"mnistkit_lessons/{name}" not in names)
+    assert not missing, missing
