@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 from test_tui_support import fixed_run, small_curriculum, small_registry, wait_for
-from textual.widgets import Label, RichLog
+from textual.widgets import Label, RichLog, Static
 
 from mnistkit.engine import events as ev
 from mnistkit.report.curves import OVERFITTING_EXERCISE, OVERFITTING_LESSON
@@ -257,5 +257,24 @@ def test_the_speed_and_time_left_wait_for_a_second_of_training(app):
             rate = float(shown.split("img/s")[0].split()[-1].replace(",", ""))
             assert 10 * 32 / 3 < rate < 10 * 32 / 1.1, shown  # ten steps of 32 images in a bit over a second
             assert "left" in shown
+
+    asyncio.run(scenario())
+
+
+def test_a_cancel_under_way_stays_on_the_status_line_until_the_run_ends(app):
+    """x during the start-up: what follows (data, compiling) must not read as if the cancel was ignored."""
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            pane = app.main.run_pane
+            app.main.begin_run("cnn + adamw, 2 epoch(s)")
+            pane.cancelling()
+            run = fixed_run()
+            app.main.handle_run_item(run[0])  # RunStarted: it would say "x cancels"
+            await pilot.pause()
+            assert "Cancelling…" in str(pane.query_one("#run-status", Static).render())
+            app.main.handle_run_item(ev.Interrupted(epoch=1, step=10, history=(), steps=40))
+            await pilot.pause()
+            assert "Cancelled in epoch 1 after 10 steps" in str(pane.query_one("#run-status", Static).render())
 
     asyncio.run(scenario())

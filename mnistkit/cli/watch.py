@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from mnistkit.cli.exercise_view import show_task
 from mnistkit.errors import EXIT_INTERRUPTED
 
@@ -163,7 +165,7 @@ class _State:
                 self.check = None
             now = _signature(self.path)
             if now is None and self.seen is not None:
-                self.console.print(f"{self.path} is gone; [bold]r[/] writes the starter again.", soft_wrap=True)
+                self.console.print(f"{escape(str(self.path))} is gone; [bold]r[/] writes the starter again.", soft_wrap=True)
             elif now != self.seen and now is not None:
                 self.console.print("[dim]Saved.[/]")
                 self.recheck()
@@ -195,10 +197,10 @@ class _State:
 
             self.console.print(Syntax(self.exercise.solution(), "python", theme="ansi_dark", line_numbers=True, word_wrap=True))
         elif asking == "reset":
-            self.path, _ = workspace.start(self.exercise, self.directory, reset=True)
+            self.path, action = workspace.start(self.exercise, self.directory, reset=True)
             self.store.mark_exercise(self.exercise.id, NOT_STARTED)
-            self.console.print(f"Your file holds the starter again; your version is kept as "
-                               f"{workspace.backup_file(self.path)}.", markup=False, soft_wrap=True)
+            kept = "" if action == workspace.CREATED else f"; your version is kept as {workspace.backup_file(self.path)}"
+            self.console.print(f"Your file holds the starter again{kept}.", markup=False, soft_wrap=True)
             self.recheck()
         elif asking == "next":
             return self.exercises.following(self.exercise.id)

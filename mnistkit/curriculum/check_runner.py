@@ -6,8 +6,9 @@ checker's ``check``. ``RESULTS`` receives a list of
 ``{"passed": bool, "message": str, "seconds": float}``: ``[]`` once JAX and
 Flax are imported (the first case's clock starts then), and again after each
 case, so a time limit hit in case 3 keeps cases 1 and 2. The network is switched
-off first (sockets refuse to connect), so learner code cannot reach it by
-accident. ``mnistkit.curriculum.checking`` starts this process, with a time
+off first (on Linux, where allowed, a network namespace with no interface
+up; everywhere, sockets that refuse to connect), so learner code cannot
+reach it. ``mnistkit.curriculum.checking`` starts this process, with a time
 limit, and reads the results.
 """
 
@@ -109,10 +110,11 @@ def _blame(err: BaseException, learner_file: Path) -> str:
 def switch_off_network() -> None:
     """Make every socket refuse to connect, resolve or send: learner code runs offline.
 
-    On Linux the process first moves into a network namespace of its own, where
-    no interface is up, so not even a raw ``_socket`` or a child process gets
-    out; where namespaces are not allowed, the patched sockets still stop every
-    ordinary use (and say why).
+    On Linux, where the system allows it, the process first moves into a
+    network namespace of its own, where no interface is up, so not even a raw
+    ``_socket`` or a child process gets out (Unix sockets on the filesystem are
+    not part of it); where namespaces are refused (some containers, AppArmor's
+    restriction on Ubuntu), the patched sockets still stop every ordinary use.
     """
     leave_the_network()
 
@@ -133,20 +135,21 @@ def leave_the_network() -> bool:
 
     clone_newuser, clone_newnet = 0x10000000, 0x40000000
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
+        unshare = ctypes.CDLL(None).unshare
+    except (OSError, AttributeError):
         return False
-    if os.geteuid() == 0 and libc.unshare(clone_newnet) == 0:
+    if os.geteuid() == 0 and unshare(clone_newnet) == 0:
         return True
     uid, gid = os.geteuid(), os.getegid()
-    if libc.unshare(clone_newuser | clone_newnet) != 0:
+    if unshare(clone_newuser | clone_newnet) != 0:  # refused: user namespaces off, a seccomp filter, threads
         return False
-    try:  # keep our own user and group inside the new user namespace, so files stay ours
-        Path("/proc/self/setgroups").write_text("deny")
-        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
-        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
-    except OSError:
-        pass
+    # Keep our own user and group ids inside the new user namespace (files are ours either way; this
+    # only keeps getuid() honest). Each write on its own: an older kernel has no setgroups file.
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        try:
+            Path("/proc/self", name).write_text(text)
+        except OSError:
+            pass
     return True
 
 

@@ -220,7 +220,6 @@ class SetupScreen(Screen[RunConfig | None]):
     def on_descendant_focus(self, event) -> None:
         self._focus_field(_field_of(event.widget, self._labels))
         if event.widget.id in BUTTON_HELP:
-            self.field = None  # a field focused next shows its help again
             self.query_one("#setup-lesson-body", Markdown).update(BUTTON_HELP[event.widget.id])
 
     def _focus_field(self, field: str | None) -> None:

@@ -94,6 +94,7 @@ class RunPane(VerticalScroll):
         self.running = False
         self.stage_run = False
         self.hint = ""
+        self._cancelling = False
         self._epoch_end: ev.EpochEnd | None = None
         self._history: list[dict[str, float]] = []
         self._epochs: float = 0
@@ -129,7 +130,7 @@ class RunPane(VerticalScroll):
 
         ``hint`` (markup ending in ", ") goes first in what the status line offers once the run has finished.
         """
-        self.running, self.stage_run, self.hint = True, stage, hint
+        self.running, self.stage_run, self.hint, self._cancelling = True, stage, hint, False
         self.set_class(stage, "-stage")
         self.query_one("#run-output").remove_children()
         self._epoch_end, self._history, self._epochs, self._lengths, self._charted = None, [], 0, [], 0.0
@@ -147,12 +148,15 @@ class RunPane(VerticalScroll):
 
     def cancelling(self) -> None:
         """Say on the status line that a cancel is under way (the steps under way finish, then a checkpoint)."""
-        self._status("[yellow]Cancelling…[/] finishing the steps under way, then saving a checkpoint.")
+        self._status("[yellow]Cancelling…[/] the steps under way finish first.")
+        self._cancelling = True  # kept until the run ends: a later "compiling…" must not read as if x was ignored
 
     def log_line(self, text: str, style: str = "") -> None:
         self.query_one(RichLog).write(Text(text, style=style))
 
-    def _status(self, markup: str) -> None:
+    def _status(self, markup: str, *, final: bool = False) -> None:
+        if self._cancelling and not final:
+            return
         self.query_one("#run-status", Static).update(markup)
 
     def handle(self, item: object) -> None:
@@ -309,6 +313,6 @@ class RunPane(VerticalScroll):
 
     def _ended(self, status: str, short: str) -> None:
         self.running = False
-        self._status(status)
+        self._status(status, final=True)
         self.query_one(RunProgress).finish(short)
         self.log_line(Text.from_markup(status).plain)
