@@ -185,3 +185,8 @@ def test_a_mistyped_exercise_id_gets_a_suggestion_and_case_does_not_matter(capsy
 def test_a_lesson_id_given_for_an_exercise_names_the_lessons_exercises(capsys):
     assert main(["exercise", "start", "stack"]) == 2
     assert "'stack' is a lesson; its exercise is stack-update" in capsys.readouterr().err
+
+
+def test_the_exercises_table_says_what_its_marks_mean(capsys):
+    assert main(["exercises"]) == 0
+    assert "· not started   ✎ attempted   ✓ passed" in capsys.readouterr().out

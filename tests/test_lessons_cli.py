@@ -32,7 +32,9 @@ def test_lessons_lists_the_curriculum_with_progress(capsys):
     for lesson in load_curriculum():
         assert lesson.id in text
     assert "✓ done" in text and "▶ current" in text and "Plugin lessons" in text
-    assert text.count("✓ done") == 1 and "✓ passed" in text and "· 0/3" in text  # data; pipeline's three exercises
+    tables, legend = text.split("status: ")
+    assert tables.count("✓ done") == 1 and "✓ passed" in tables and "· 0/3" in tables  # data; pipeline's three exercises
+    assert legend.startswith("· not started   ▶ current (started, not done)   ✓ done"), "the marks are explained"
     assert "Next: mnistkit lesson show pipeline" in text
 
 

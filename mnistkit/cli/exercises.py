@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mnistkit.curriculum.exercises import Exercise, ExerciseSet
     from mnistkit.curriculum.progress import ProgressStore
 
-_MARKS = {"passed": "[green]✓ passed[/]", "attempted": "[yellow]✎ attempted[/]", "not started": "[dim]· not started[/]"}
+_MARKS = {"passed": "[green]✓ passed[/]", "attempted": "[yellow]✎ attempted[/]", "not started": "[dim]·[/]"}
 
 
 def add_to(commands) -> None:
@@ -98,7 +98,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     from rich.table import Column, Table
 
     table = Table("#", Column("id", no_wrap=True), "lesson", "title", "status", title="Exercises", title_justify="left",
-                  title_style="bold")
+                  title_style="bold", caption="· not started   ✎ attempted   ✓ passed", caption_justify="left")
     for number, exercise in enumerate(exercises, start=1):
         table.add_row(str(number), exercise.id, exercise.lesson, exercise.title, _MARKS[store.exercise_status(exercise.id)])
     console.print(table)

@@ -207,6 +207,8 @@ def list_lessons(console: Console, curriculum: Curriculum, store: ProgressStore)
             table.add_row(str(number), lesson.id, lesson.title, str(lesson.minutes),
                           _MARKS[curriculum.status(lesson.id, store)], _exercise_mark(curriculum, lesson.id, store))
         console.print(table)
+    console.print("status: · not started   ▶ current (started, not done)   ✓ done (with exercises: once they pass)", style="dim",
+                  soft_wrap=True)
     upcoming = curriculum.up_next(lambda lesson_id: curriculum.status(lesson_id, store), store.last_lesson())
     if upcoming is not None:
         console.print(f"Next: [bold]mnistkit lesson show {upcoming.id}[/]")
