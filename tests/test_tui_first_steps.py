@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -152,8 +153,17 @@ def test_the_first_ten_minutes_train_read_change_and_compare(make_app, data_make
     asyncio.run(scenario())
 
 
-def test_u_resumes_the_cancelled_run_from_its_checkpoint_to_its_last_epoch(make_app, data_make_idx_dir):
+def test_u_resumes_the_cancelled_run_from_its_checkpoint_to_its_last_epoch(make_app, data_make_idx_dir, monkeypatch):
     data_dir = data_make_idx_dir(n_train=4096, n_test=20)  # 256 steps an epoch, 12 epochs: x lands in the run even on a busy CI
+    from mnistkit.runs.extras import Pictures
+
+    close = Pictures.close
+
+    def slow_close(self, quiet=False):  # a busy machine: the cancelled run's folder closes after its last event is shown
+        time.sleep(1.5)
+        close(self, quiet)
+
+    monkeypatch.setattr(Pictures, "close", slow_close)
 
     async def scenario():
         app = make_app()
@@ -170,8 +180,9 @@ def test_u_resumes_the_cancelled_run_from_its_checkpoint_to_its_last_epoch(make_
             assert "Press u to resume it, g to train again" in status, status
             cancelled = pane.folder.path
             await pilot.press("u")
-            await wait_for(pilot, lambda: "Finished" in text_of(pane.query_one("#run-status")), timeout=180,
-                           what="the resumed run to finish")
+            await wait_for(pilot, lambda: not pane.running and "resuming" not in text_of(pane.query_one("#run-status")),
+                           timeout=180, what="the resumed run to end")
+            assert "Finished" in text_of(pane.query_one("#run-status")), text_of(pane.query_one("#run-status"))
             assert pane.folder.path == cancelled
             assert "resumed in epoch" in "\n".join(line.text for line in pane.query_one("RichLog").lines)
             return cancelled

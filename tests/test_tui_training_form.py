@@ -113,7 +113,11 @@ def test_the_help_beside_the_form_follows_the_focused_field(app):
                 text = help_text(form)
                 assert says in text and lesson in text, f"{selector}: {text[:200]!r}"
                 assert "metric `" not in text, f"{selector}: the help still describes a metric"
-            shown = "\n".join(line[50:] for line in screen_lines(app))
+            for _ in range(50):  # the panel's Markdown draws itself after the update; a busy machine takes a while
+                shown = "\n".join(line[50:] for line in screen_lines(app))
+                if "Model options" in shown:
+                    break
+                await pilot.pause(0.1)
             assert "Model options" in shown, "the help panel on screen shows the focused field's"
 
     asyncio.run(scenario())

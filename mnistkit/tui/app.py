@@ -45,6 +45,9 @@ from mnistkit.tui.training import StageDone, run_events, run_stage_into
 UI_INTERVAL = 0.1
 """Seconds between Progress events passed to the screen; the last step of an epoch always passes."""
 
+RUN_HANDOVER = 60.0
+"""Seconds a new run waits at most for the run before it to close its folder (pictures, checkpoint, lock)."""
+
 DARK, LIGHT = "textual-dark", "textual-light"
 
 ACTIONS = (
@@ -106,6 +109,8 @@ class MnistkitApp(App[None]):
         self.lesson_id: str | None = None
         self._run_id = 0
         self._stop = threading.Event()
+        self._run_done = threading.Event()  # set once the latest run's thread has finished (its folder closed)
+        self._run_done.set()
         self._stages: StageContext | None = None
         self.theme = DARK
 
@@ -334,9 +339,10 @@ class MnistkitApp(App[None]):
             self.notify("Cancelled the run in progress to start this one.")
         self._run_id += 1
         self._stop = threading.Event()
+        previous, self._run_done = self._run_done, threading.Event()
         self.first_steps.begin(step)
         self.main.begin_run(title, stage, hint)
-        self._run_in_thread(self._run_id, source, self._stop)
+        self._run_in_thread(self._run_id, source, self._stop, previous, self._run_done)
 
     def action_cancel_run(self, quiet: bool = False) -> None:
         if not self.main.running:
@@ -352,8 +358,24 @@ class MnistkitApp(App[None]):
             self.notify("Cancelling…")
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def _run_in_thread(self, run_id: int, source, stop: threading.Event) -> None:
-        """Call ``source(emit, should_stop)`` and post what it emits, Progress at most every ``UI_INTERVAL``."""
+    def _run_in_thread(self, run_id: int, source, stop: threading.Event, previous: threading.Event,
+                       done: threading.Event) -> None:
+        """Call ``source(emit, should_stop)`` and post what it emits, Progress at most every ``UI_INTERVAL``.
+
+        It starts once the run before has finished in full: that run's last event reaches the screen while
+        its thread still closes its folder and lets go of its lock, which ``u`` (resuming it) needs.
+        """
+        try:
+            worker, waited = get_current_worker(), 0.0
+            while not previous.wait(0.1) and waited < RUN_HANDOVER:
+                if stop.is_set() or worker.is_cancelled:
+                    return  # cancelled, or the app is quitting, before it began
+                waited += 0.1
+            self._stream(run_id, source, stop)
+        finally:
+            done.set()
+
+    def _stream(self, run_id: int, source, stop: threading.Event) -> None:
         worker = get_current_worker()
         shown = 0.0
 
