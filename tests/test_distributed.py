@@ -61,8 +61,8 @@ def finish(proc: subprocess.Popen, timeout: float = 180) -> SimpleNamespace:
     return SimpleNamespace(code=proc.returncode, out=out, err=err)
 
 
-GLOO_NOTE = re.compile(r"(\[Gloo\] )?(Rank )?\d+ is connected to \d+ peer ranks\..*")
-"""gloo's connection note, which its C++ side writes to stderr, now and then split from its "[Gloo] Rank" prefix."""
+GLOO_NOTE = re.compile(r"(\[Gloo\] )?((Rank )?\d+ is connected to \d+ peer ranks\..*|Expected number of connected peer ranks is : \d+)")
+"""gloo's connection notes, which its C++ side writes to stderr, now and then split from their "[Gloo] Rank" prefix."""
 
 
 def error_lines(err: str) -> list[str]:
