@@ -146,10 +146,15 @@ def test_help_screen(snap_compare, app):
     assert snap_compare(app, terminal_size=(80, 24), run_before=help_screen)
 
 
-def test_exercise_view(snap_compare, tmp_path, monkeypatch):
+def _exercise_app(tmp_path, monkeypatch) -> MnistkitApp:
+    """The app over a curriculum with exercises, its home under a HOME of its own."""
     monkeypatch.setenv("HOME", str(tmp_path))  # the file's path reads ~/home/exercises/model_one.py on every machine
     monkeypatch.setenv("MNISTKIT_HOME", str(tmp_path / "home"))
-    app = MnistkitApp(small_registry(tmp_path), curriculum=small_curriculum_with_exercises(tmp_path))
+    return MnistkitApp(small_registry(tmp_path), curriculum=small_curriculum_with_exercises(tmp_path))
+
+
+def test_exercise_view(snap_compare, tmp_path, monkeypatch):
+    app = _exercise_app(tmp_path, monkeypatch)
 
     async def first_exercise_with_a_hint(pilot):
         await _settle(pilot)
@@ -216,9 +221,7 @@ def test_the_story_of_a_first_run(snap_compare, tmp_path):
 
 def test_the_solution_asks_first(snap_compare, tmp_path, monkeypatch):
     """ctrl+l in the exercise view: a yes/no question before the reference solution is shown."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("MNISTKIT_HOME", str(tmp_path / "home"))
-    app = MnistkitApp(small_registry(tmp_path), curriculum=small_curriculum_with_exercises(tmp_path))
+    app = _exercise_app(tmp_path, monkeypatch)
 
     async def asked(pilot):
         await _settle(pilot)

@@ -350,7 +350,7 @@ def run_lesson(console: Console, curriculum: Curriculum, lesson: Lesson, store: 
     finally:
         emit.close()
     store.mark(lesson.id, "done")
-    pending = [e for e in curriculum.exercises.for_lesson(lesson.id) if store.exercise_status(e.id) != "passed"]
+    pending = curriculum.waiting(lesson.id, store)
     if pending:
         total = len(curriculum.exercises.for_lesson(lesson.id))
         waiting = "exercise passes" if total == 1 else f"{total} exercises pass ({len(pending)} to go)"

@@ -25,7 +25,7 @@ from typing import Any
 
 from mnistkit.curriculum.exercises import ExerciseSet, load_exercises
 from mnistkit.curriculum.lessons import Lesson, load_lessons, parse_lesson
-from mnistkit.curriculum.progress import DONE, lesson_status
+from mnistkit.curriculum.progress import DONE, PASSED, lesson_status
 from mnistkit.errors import ConfigError, MnistkitError, did_you_mean, match_name
 
 KIT_GROUP = "mnistkit"
@@ -44,6 +44,10 @@ class Curriculum:
     def status(self, lesson_id: str, progress) -> str:
         """The lesson's status in ``progress``: done, for a lesson with exercises, only once they all pass."""
         return lesson_status(progress, lesson_id, [exercise.id for exercise in self.exercises.for_lesson(lesson_id)])
+
+    def waiting(self, lesson_id: str, progress) -> list:
+        """The lesson's exercises that have not passed yet in ``progress``, in order (its done-ness waits on them)."""
+        return [exercise for exercise in self.exercises.for_lesson(lesson_id) if progress.exercise_status(exercise.id) != PASSED]
 
     def ordered(self) -> Iterator[Lesson]:
         """Every lesson in reading order: the curriculum, then the plugin groups."""

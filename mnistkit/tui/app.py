@@ -42,6 +42,7 @@ from mnistkit.tui.screens.main import MainScreen
 from mnistkit.tui.screens.runs import offer_compare, offer_resume
 from mnistkit.tui.screens.welcome import WelcomeScreen
 from mnistkit.tui.training import StageDone, run_events, run_stage_into
+from mnistkit.tui.widgets.run_pane import MARK_DONE
 
 UI_INTERVAL = 0.1
 """Seconds between Progress events passed to the screen; the last step of an epoch always passes."""
@@ -274,8 +275,8 @@ class MnistkitApp(App[None]):
         if self._stages is None or self._stages.config != config:
             self._stages = stages.StageContext(config=config, registry=self.registry, runs_dir=Path(self.runs_dir) if self.runs_dir is not None else None)
         ctx, name = self._stages, lesson.stage
-        waiting = [e for e in self.curriculum.exercises.for_lesson(lesson.id) if self.progress.exercise_status(e.id) != PASSED]
-        hint = "[b]e[/] for its exercise (the lesson is done once it passes), " if waiting else "[b]d[/] to mark the lesson done, "
+        waiting = self.curriculum.waiting(lesson.id, self.progress)
+        hint = "[b]e[/] for its exercise (the lesson is done once it passes), " if waiting else MARK_DONE
         self._start(f"stage {name} of {lesson.title!r}",
                     lambda emit, should_stop: run_stage_into(ctx, name, emit, should_stop), stage=True, hint=hint)
 

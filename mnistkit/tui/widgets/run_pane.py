@@ -45,6 +45,9 @@ AGAIN = "[b]g[/] to train again with the same settings, or [b]t[/] to change the
 RESUME = "[b]u[/] to resume it, "
 """Put before ``AGAIN`` when the run that ended can be continued (``MainScreen``'s resume binding)."""
 
+MARK_DONE = "[b]d[/] to mark the lesson done, "
+"""What a finished stage offers first when its lesson waits for no exercise (the app's mark-done binding)."""
+
 
 def comparison_line(past: PastRun, now_config: Mapping[str, Any], history: list[dict[str, float]]) -> str:
     """What the grey curve is, what changed since, and the two test accuracies side by side."""
@@ -177,7 +180,7 @@ class RunPane(VerticalScroll):
                 self._output(Text(item), wrap=True)
             case training.StageDone():
                 self._ended(f"[green]Stage {escape(item.stage)} done[/] in {item.seconds:.1f} s. "
-                            f"Press {self.hint or '[b]d[/] to mark the lesson done, '}[b]][/] for the next one.", "done")
+                            f"Press {self.hint or MARK_DONE}[b]][/] for the next one.", "done")
             case ev.RunStarted():
                 self._started(item)
             case ev.Compiled():
