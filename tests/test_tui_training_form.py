@@ -69,8 +69,12 @@ def help_text(form: SetupScreen) -> str:
 
 
 async def focus(pilot, form: SetupScreen, selector: str) -> None:
+    """Focus ``selector`` and wait until the form has taken it in (a busy machine delivers the focus event late)."""
     form.query_one(selector).focus()
-    await pilot.pause()
+    for _ in range(50):
+        await pilot.pause()
+        if form.field == selector.lstrip("#") or selector in ("#train", "#back"):
+            break
 
 
 @pytest.mark.parametrize("theme", [DARK, LIGHT])
