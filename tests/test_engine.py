@@ -57,7 +57,7 @@ def test_event_stream_has_the_documented_order(two_epochs):
 def test_each_compiled_function_is_traced_once_for_a_whole_run(two_epochs):
     _, events = two_epochs
     traced = [(e.function, e.count) for e in events if isinstance(e, ev.Traced)]
-    assert traced == [("train_step", 1), ("eval_step", 1), ("predict", 1)]
+    assert traced == [("train_step", 1), ("eval_step", 1)]  # the prediction grid reuses the evaluation's logits
     assert all(e.reason.startswith("first call") for e in events if isinstance(e, ev.Traced))
 
 
@@ -118,6 +118,27 @@ def test_predictions_show_fixed_test_digits_with_labels(two_epochs):
     assert predictions[0].images.shape == (25, 28, 28)
     np.testing.assert_array_equal(predictions[0].labels, predictions[1].labels)
     assert set(np.unique(predictions[-1].predicted)) <= set(range(10))
+
+
+def test_predictions_are_the_trained_models_guesses(two_epochs):
+    model, events = two_epochs
+    last = [e for e in events if isinstance(e, ev.Predictions)][-1]
+    model.eval()
+    guesses = np.asarray(model(engine.scale(last.images)).argmax(axis=-1))
+    np.testing.assert_array_equal(last.predicted, guesses)
+    assert last.predicted.dtype == np.int64
+
+
+def test_score_test_set_guesses_across_evaluation_batches():
+    data = dataset(n_train=64, n_test=30)
+    model = TutorialCNN(nnx.Rngs(0), conv="xla")
+    graphdef, state = nnx.split((model, None))
+    kind = engine.metrics_type(())
+    padded = engine.pad_to_batches(data.test_images, data.test_labels, 8)  # four batches, the last padded
+    scored = engine.score_test_set(engine.make_eval_step(graphdef, 8, kind), state, padded, kind, (), 1, data.test_labels, 20)
+    model.eval()
+    np.testing.assert_array_equal(scored.predicted, np.asarray(model(engine.scale(data.test_images[:20])).argmax(-1)))
+    assert 0 <= scored.test["accuracy"] <= 1
 
 
 def params(model):

@@ -26,8 +26,8 @@ _PUBLIC = {
     "epoch_order": "mnistkit.engine.steps",
     "make_train_step": "mnistkit.engine.steps",
     "make_eval_step": "mnistkit.engine.steps",
-    "make_predict": "mnistkit.engine.steps",
     "score_test_set": "mnistkit.engine.steps",
+    "Scored": "mnistkit.engine.steps",
     "dtype_named": "mnistkit.engine.steps",
     "pad_to_batches": "mnistkit.engine.steps",
 }

@@ -49,7 +49,6 @@ from mnistkit.engine.steps import (
     epoch_order,
     floats,
     make_eval_step,
-    make_predict,
     make_train_step,
     measure,
     metrics_type,
@@ -163,14 +162,13 @@ def train(
     low = dtype_named(settings.dtype)
     train_steps = make_train_step(graphdef, batch_size, kind, fused > 1, batch_sharding, smoothing, traces, low)
     eval_step = make_eval_step(graphdef, eval_bs, kind, traces, low)
-    predict = make_predict(graphdef, traces, low)
 
     state = put(state)
     images, labels = put(data.train_images), put(np.asarray(data.train_labels, np.int32))
     test_x, test_y, test_mask, eval_batches = pad_to_batches(data.test_images, np.asarray(data.test_labels, np.int32), eval_bs)
     test_x, test_y, test_mask = put(test_x), put(test_y), put(test_mask)
     padded_test = (test_x, test_y, test_mask, eval_batches)
-    shown = slice(0, min(settings.num_predictions, len(data.test_images)))
+    shown = min(settings.num_predictions, len(data.test_images))
 
     yield RunStarted(
         config=dict(config or {}),
@@ -242,7 +240,7 @@ def train(
             yield epoch_end
 
             eval_start = time.perf_counter()
-            test, reports = score_test_set(eval_step, state, padded_test, kind, metrics, epoch, data.test_labels)
+            test, reports, predicted = score_test_set(eval_step, state, padded_test, kind, metrics, epoch, data.test_labels, shown)
             yield from traces.drain()
             if not math.isfinite(test["loss"]):
                 yield Failed(nan_message(epoch, epoch_steps, last_finite), epoch=epoch, step=epoch_steps)
@@ -251,14 +249,11 @@ def train(
             yield evaluation
             yield from reports
             history.append(history_row(epoch_end, evaluation))
-
-            predicted = predict(state, test_x[shown])
-            yield from traces.drain()
             yield Predictions(
                 epoch=epoch,
-                images=data.test_images[shown],
-                labels=np.asarray(data.test_labels[shown], dtype=np.int64),
-                predicted=np.asarray(predicted, dtype=np.int64),
+                images=data.test_images[:shown],
+                labels=np.asarray(data.test_labels[:shown], dtype=np.int64),
+                predicted=predicted,
             )
             if checkpoint is not None:
                 # A part epoch (the last of --epochs 2.5) is saved where it

@@ -9,7 +9,7 @@ the loop turns into ``Traced`` events.
 import math
 from collections.abc import Sequence
 from functools import partial
-from typing import overload
+from typing import NamedTuple, overload
 
 import jax
 import jax.numpy as jnp
@@ -202,18 +202,6 @@ def make_eval_step(
     return eval_step
 
 
-def make_predict(graphdef: nnx.GraphDef, traces: TraceLog | None = None, compute_dtype=None):
-    @jax.jit
-    def predict(state, images):
-        if traces is not None:
-            traces.record("predict", images)
-        model, _ = nnx.merge(graphdef, state)
-        model.eval()
-        return forward(model, scale(images), compute_dtype).argmax(axis=-1)
-
-    return predict
-
-
 def pad_to_batches(images: np.ndarray, labels: np.ndarray, multiple: int):
     """Pad the test set to a whole number of batches; the mask marks real images."""
     n = len(images)
@@ -256,14 +244,26 @@ def metric_reports(specs: Sequence[MetricSpec], outputs: EvaluationOutputs) -> l
     return reports
 
 
-def score_test_set(
-    eval_step, state, padded_test, kind: type[clu_metrics.Collection], specs: Sequence[MetricSpec], epoch: int, labels: np.ndarray
-) -> tuple[dict[str, float], list[Report]]:
-    """Metrics over every test image, plus the metric plugins' end-of-evaluation reports.
+class Scored(NamedTuple):
+    """What ``score_test_set`` finds: the test metrics, the metric plugins' reports, the first guesses."""
 
-    ``padded_test`` is what ``_pad`` returns (images, labels, mask, number of
-    batches); ``eval_step`` comes from ``make_eval_step``. Reports are skipped
-    when the loss is not finite: the caller stops the run then.
+    test: dict[str, float]
+    reports: list[Report]
+    predicted: np.ndarray
+    """The predicted class of the first ``shown`` test images (argmax of the evaluation's own logits)."""
+
+
+def score_test_set(
+    eval_step, state, padded_test, kind: type[clu_metrics.Collection], specs: Sequence[MetricSpec], epoch: int, labels: np.ndarray,
+    shown: int = 0,
+) -> Scored:
+    """Metrics over every test image, the metric plugins' end-of-evaluation reports, the guesses for the first ``shown``.
+
+    ``padded_test`` is what ``pad_to_batches`` returns (images, labels, mask,
+    number of batches); ``eval_step`` comes from ``make_eval_step``. The
+    guesses come from the same logits as the metrics, so the prediction grid
+    needs no forward pass (nor a compilation) of its own. Reports are
+    skipped when the loss is not finite: the caller stops the run then.
     """
     images, padded_labels, mask, batches = padded_test
     total, logits = kind.empty(), []
@@ -272,13 +272,20 @@ def score_test_set(
         total = total.merge(batch_metrics)
         logits.append(batch_logits)
     test = floats(total)
+    first, taken = [], 0
+    for batch_logits in logits:
+        if taken >= shown:
+            break
+        first.append(np.asarray(batch_logits[: shown - taken]).argmax(axis=-1))
+        taken += len(first[-1])
+    predicted = np.concatenate(first) if first else np.zeros(0, np.int64)
     reports: list[Report] = []
     if math.isfinite(test["loss"]) and any(spec.on_evaluation for spec in specs):
         all_logits = np.concatenate([np.asarray(x) for x in logits])[: len(labels)]
         reports = metric_reports(specs, EvaluationOutputs(epoch, all_logits, np.asarray(labels)))
         for report in reports:
             test.update(report.values)
-    return test, reports
+    return Scored(test, reports, predicted.astype(np.int64))
 
 
 DTYPES = {"float32": None, "bfloat16": jnp.bfloat16}

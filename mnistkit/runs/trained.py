@@ -110,8 +110,7 @@ def evaluate(trained: TrainedModel, data: MnistArrays) -> dict[str, float]:
     graphdef, state = nnx.split((trained.model, None))
     step = engine.make_eval_step(graphdef, batch, kind)
     padded = engine.pad_to_batches(data.test_images, labels, batch)
-    test, _ = engine.score_test_set(step, state, padded, kind, trained.metrics, trained.snapshot.epoch - 1, labels)
-    return test
+    return engine.score_test_set(step, state, padded, kind, trained.metrics, trained.snapshot.epoch - 1, labels).test
 
 
 MAX_IMAGE_SIDE = 4096
