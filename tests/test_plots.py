@@ -74,6 +74,34 @@ def test_plot_predictions_writes_a_png(tmp_path: Path) -> None:
     assert width > 300 and height > 300
 
 
+def test_prediction_grid_shows_each_digit_in_its_cell_and_a_red_caption_only_for_a_wrong_guess(tmp_path: Path) -> None:
+    from PIL import Image
+
+    images = np.zeros((25, 28, 28), np.uint8)
+    images[7] = 255  # a solid square in row 1, column 2
+    labels = np.arange(25) % 10
+    predicted = labels.copy()
+    predicted[12] = (labels[12] + 1) % 10  # row 2, column 2
+    plot_predictions(images, labels, predicted, tmp_path / "p.png")
+    pixels = np.asarray(Image.open(tmp_path / "p.png").convert("RGB"), dtype=np.int16)
+    cell_h, cell_w = pixels.shape[0] // 5, pixels.shape[1] // 5
+
+    def cell(index: int) -> np.ndarray:
+        row, column = divmod(index, 5)
+        return pixels[row * cell_h : (row + 1) * cell_h, column * cell_w : (column + 1) * cell_w]
+
+    def digit_area(index: int) -> np.ndarray:
+        return cell(index)[cell_h // 2 - 10 : cell_h // 2 + 30, cell_w // 2 - 20 : cell_w // 2 + 20]
+
+    assert digit_area(7).mean() < 40  # the solid digit is drawn dark where it belongs
+    assert digit_area(6).mean() > 250 and digit_area(8).mean() > 250  # its neighbours are blank digits
+    red = (pixels[..., 0] > 180) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
+    rows, columns = np.nonzero(red)
+    assert len(rows) > 20
+    assert set(rows // cell_h) == {2} and set(columns // cell_w) == {2}  # only the wrong guess's caption is red
+    assert rows.max() % cell_h < cell_h // 3  # the caption sits above its digit
+
+
 def test_plot_predictions_accepts_fewer_digits_and_float_images(tmp_path: Path) -> None:
     images = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     plot_predictions(images, [1, 2, 3], [1, 2, 4], tmp_path / "p.png")
