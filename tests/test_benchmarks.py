@@ -26,6 +26,8 @@ def test_quick_benchmark_prints_a_table_and_json_with_ratios(tmp_path):
         assert row["backend"] == "cpu" and row["images_per_sec"] > 0 and 0.5 < row["final_accuracy"] <= 1
         assert 0 < row["first_step_seconds"] < row["process_seconds"]
         assert 0 < row["overhead_seconds"] < row["process_seconds"]
+        assert row["peak_rss_mb"] > 50  # measured for mnistkit too, though its command ends its process at once
+    assert report["results"][1]["after_last_evaluation_seconds"] > 0
     assert "overhead" in result.stdout and "PyTorch row skipped" in result.stdout and report["notes"]
 
 
