@@ -2,11 +2,12 @@
 
 import jax
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 
 from mnistkit.errors import PluginError
-from mnistkit.host.build import build_model, initialised_in_one_program
+from mnistkit.host.build import build_model, initialised_in_one_program, optimizer_in_one_program
 from mnistkit.host.loading import load_registry
 from mnistkit.specs import ModelSpec
 
@@ -58,3 +59,27 @@ def test_a_factory_that_cannot_be_traced_still_builds_as_written():
 def test_a_factory_that_returns_no_module_is_named():
     with pytest.raises(PluginError, match="factory returned str, not an nnx.Module"):
         build_model(ModelSpec("text", lambda rngs: "a model", "lesson.md"), {}, seed=0)
+
+
+@pytest.mark.parametrize("name", ["adamw", "sgd", "lion"])
+def test_the_one_program_optimizer_state_is_the_eager_one(name):
+    registry = load_registry()
+    spec = registry.optimizer(name)
+    tx = spec.factory(learning_rate=optax.linear_schedule(0.01, 0.0, 100), **dict(spec.options))
+    model = build_model(registry.model("cnn"), {}, seed=0)
+    ours = nnx.state(optimizer_in_one_program(model, tx))
+    eager = nnx.state(nnx.Optimizer(model, tx, wrt=nnx.Param))
+    assert jax.tree.structure(ours) == jax.tree.structure(eager)
+    for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(eager)):
+        assert a.dtype == b.dtype and np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_an_optimizer_whose_state_cannot_be_traced_is_made_as_written():
+    def init(params):
+        float(jax.tree.leaves(params)[0].sum())  # reads a value on the host: untraceable
+        return optax.EmptyState()
+
+    tx = optax.chain(optax.GradientTransformation(init, lambda updates, state, params=None: (updates, state)), optax.sgd(0.1))
+    model = build_model(load_registry().model("mlp"), {}, seed=0)
+    optimizer = optimizer_in_one_program(model, tx)
+    assert isinstance(optimizer, nnx.Optimizer) and int(optimizer.step[...]) == 0

@@ -57,6 +57,7 @@ from mnistkit.engine.steps import (
     score_test_set,
 )
 from mnistkit.errors import ConfigError
+from mnistkit.host.build import optimizer_in_one_program
 from mnistkit.specs import MetricSpec
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ def train(
     lengths = epoch_lengths(settings.epochs, steps)
     fused = choose_steps_per_dispatch(settings.steps_per_dispatch, model, lengths)
 
-    optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
+    optimizer = optimizer_in_one_program(model, tx)
     graphdef, state = nnx.split((model, optimizer))
     if resume is not None:
         nnx.replace_by_pure_dict(state, resume.state)

@@ -40,6 +40,7 @@ from mnistkit.engine.events import (
 from mnistkit.engine.settings import Settings, Snapshot
 from mnistkit.engine.steps import epoch_order, floats, loss_fn, measure, metric_reports, metrics_type, nan_message
 from mnistkit.errors import ConfigError
+from mnistkit.host.build import optimizer_in_one_program
 from mnistkit.specs import EvaluationOutputs, MetricSpec
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def train(
     run_start = time.perf_counter()
     kind = metrics_type(metrics)
     train_step, eval_step = _steps(kind, settings.label_smoothing)
-    optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
+    optimizer = optimizer_in_one_program(model, tx)
     steps = len(data.train_images) // settings.batch_size
     shown = slice(0, min(settings.num_predictions, len(data.test_images)))
     yield RunStarted(

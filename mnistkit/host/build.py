@@ -75,6 +75,33 @@ def initialised_in_one_program(create):
     return nnx.merge(graphdefs[-1], values)
 
 
+def optimizer_in_one_program(model, tx):
+    """``nnx.Optimizer(model, tx, wrt=nnx.Param)``, its state (moments, counts) made in one compiled program.
+
+    Made eagerly, each piece of optimizer state of each shape compiles a
+    program of its own (about 0.3 s for ``cnn`` with adamw on a first run; 0.1 s
+    this way). The model's values go in as arguments, not as constants. An
+    optimizer whose state cannot be traced is made as written.
+    """
+    import jax
+    from flax import nnx
+
+    graphdef, values = nnx.split(model)
+    graphdefs = []
+
+    def state(values):
+        optimizer = nnx.Optimizer(nnx.merge(graphdef, values), tx, wrt=nnx.Param)
+        optimizer_graphdef, optimizer_values = nnx.split(optimizer)
+        graphdefs.append(optimizer_graphdef)
+        return optimizer_values
+
+    try:
+        made = jax.jit(state, compiler_options=INIT_COMPILER_OPTIONS)(values)
+    except Exception:  # noqa: BLE001 - an optimizer whose init reads values on the host is made eagerly
+        return nnx.Optimizer(model, tx, wrt=nnx.Param)
+    return nnx.merge(graphdefs[-1], made)
+
+
 def build_optimizer(spec: OptimizerSpec, learning_rate, options: dict[str, Any]):
     """Call the optimizer factory with a float rate or a schedule; check it returns a GradientTransformation."""
     import optax
