@@ -112,13 +112,13 @@ def summarise_mnistkit(lines, wall, rss) -> dict:
     ends = {o["epoch"]: o for _, o in events if o["event"] == "EpochEnd"}
     evals = [(t, o) for t, o in events if o["event"] == "Evaluation"]
     steady = [e for e in sorted(ends) if e > 1] or sorted(ends)
-    batch = started["config"]["batch_size"]
-    train_secs = [ends[e]["seconds"] - (compiled["seconds"] if e == 1 else 0) for e in steady]
+    # The engine's own speed of each epoch: images over seconds after the first (compiled) call.
+    speed = {o["epoch"]: o["images_per_sec"] for _, o in events if o["event"] == "Progress"}
     eval_secs = {o["epoch"]: o["seconds"] for _, o in evals}
     return {
         "backend": started["backend"],
         "devices": len(started["devices"]),
-        "images_per_sec": sum(started["steps_per_epoch"] * batch / s for s in train_secs) / len(train_secs),
+        "images_per_sec": sum(speed[e] for e in steady) / len(steady),
         "epoch_seconds": sum(ends[e]["seconds"] + eval_secs[e] for e in steady) / len(steady),
         "compile_seconds": compiled["seconds"],
         "first_step_seconds": compiled_at,

@@ -223,6 +223,7 @@ def train(
                     jax.block_until_ready(state)
                     compile_seconds = time.perf_counter() - epoch_start
                     compiled = True
+                    start_step = step  # the speed counts the images after the compiled call, over the time after it
                     yield Compiled(seconds=compile_seconds)
                 # At most two dispatches queued (this one, and the one before it still finishing) so the
                 # device never idles, yet a stop waits for at most two: without this wait the host would

@@ -115,11 +115,11 @@ def train(
         running = kind.empty()
         epoch_start = time.perf_counter()
         compile_seconds = 0.0
-        bar_at = 0
+        bar_at = counted_from = 0  # the speed counts the steps after the compiled one, over the time after it
         for step, batch in enumerate(train_ds.as_numpy_iterator(), start=1):
             if should_stop is not None and should_stop():
                 if step - 1 != bar_at:  # the bar ends where the run stops, at the step the message names
-                    update = measure(epoch, step - 1, steps, running, last_finite, (step - 1) * settings.batch_size,
+                    update = measure(epoch, step - 1, steps, running, last_finite, (step - 1 - counted_from) * settings.batch_size,
                                      time.perf_counter() - epoch_start - compile_seconds)
                     yield update
                     if isinstance(update, Failed):
@@ -129,10 +129,10 @@ def train(
             running = train_step(model, optimizer, running, batch)
             if not compiled:
                 jax.block_until_ready(running)
-                compiled, compile_seconds = True, time.perf_counter() - epoch_start
+                compiled, compile_seconds, counted_from = True, time.perf_counter() - epoch_start, step
                 yield Compiled(seconds=compile_seconds)
             if step % settings.progress_every == 0 or step == steps:
-                update = measure(epoch, step, steps, running, last_finite, step * settings.batch_size,
+                update = measure(epoch, step, steps, running, last_finite, (step - counted_from) * settings.batch_size,
                                  time.perf_counter() - epoch_start - compile_seconds)
                 yield update
                 if isinstance(update, Failed):
