@@ -106,6 +106,10 @@ def test_plot_predictions_accepts_fewer_digits_and_float_images(tmp_path: Path) 
     images = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     plot_predictions(images, [1, 2, 3], [1, 2, 4], tmp_path / "p.png")
     assert png_size(tmp_path / "p.png")[0] > 100
+    wide = np.random.default_rng(1).random((3, 20, 36), dtype=np.float32)  # digits of another size keep their shape
+    plot_predictions(wide, [1, 2, 3], [1, 2, 4], tmp_path / "wide.png")
+    width, height = png_size(tmp_path / "wide.png")
+    assert width / height == pytest.approx(3 * (36 + 12) / (20 + 16), rel=0.02)
 
 
 def test_plot_predictions_rejects_mismatched_lengths(tmp_path: Path) -> None:

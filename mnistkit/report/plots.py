@@ -30,8 +30,10 @@ WRONG_COLOUR = "tab:red"
 MAX_DIGITS = 25
 CURVES_LEFT, CURVES_RIGHT = 0.8, 0.2
 """Inches left of and right of each panel of the curves (the left holds the y ticks and label)."""
-CELL_WIDTH, CELL_HEIGHT, CAPTION_HEIGHT = 40, 44, 14
-"""A digit's cell in the prediction grid, in image pixels (a digit is 28): caption above, margins around."""
+CAPTION_HEIGHT, SIDE_MARGIN, BOTTOM_MARGIN = 14, 6, 2
+"""Around each digit of the prediction grid, in the digit's pixels: a caption above, margins beside and below."""
+GRID_PIXELS_PER_INCH = 25
+"""A digit pixel's size in the prediction grid: a 28-pixel digit's cell is 1.6 inches wide."""
 
 
 def _figure(width: float, height: float, layout: Literal["constrained", "compressed", "tight"] | None = "constrained") -> Figure:
@@ -142,18 +144,19 @@ def plot_predictions(
     # One image of all the digits, each under its caption, rather than an
     # axes per digit: 25 axes cost most of a second to lay out and draw,
     # which the end of every run would wait for.
-    side = images.shape[1]
-    mosaic = np.zeros((rows * CELL_HEIGHT, columns * CELL_WIDTH), dtype=np.float32)
-    figure = _figure(1.6 * columns, 1.75 * rows, layout=None)
+    height, width = images.shape[1:3]
+    cell_height, cell_width = CAPTION_HEIGHT + height + BOTTOM_MARGIN, width + 2 * SIDE_MARGIN
+    mosaic = np.zeros((rows * cell_height, columns * cell_width), dtype=np.float32)
+    figure = _figure(columns * cell_width / GRID_PIXELS_PER_INCH, rows * cell_height / GRID_PIXELS_PER_INCH, layout=None)
     ax = figure.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
     for i in range(count):
         row, column = divmod(i, columns)
-        top, left = row * CELL_HEIGHT + CAPTION_HEIGHT, column * CELL_WIDTH + (CELL_WIDTH - side) // 2
-        mosaic[top : top + side, left : left + side] = images[i]
+        top, left = row * cell_height + CAPTION_HEIGHT, column * cell_width + SIDE_MARGIN
+        mosaic[top : top + height, left : left + width] = images[i]
         label, guess = int(labels[i]), int(predicted[i])
         ax.text(
-            column * CELL_WIDTH + CELL_WIDTH / 2, row * CELL_HEIGHT + CAPTION_HEIGHT / 2, f"pred {guess} (true {label})",
+            column * cell_width + cell_width / 2, row * cell_height + CAPTION_HEIGHT / 2, f"pred {guess} (true {label})",
             ha="center", va="center", fontsize=9,
             color=RIGHT_COLOUR if guess == label else WRONG_COLOUR,
             fontweight="normal" if guess == label else "bold",
