@@ -54,6 +54,16 @@ async def _settle(pilot) -> None:
     pilot.app.clear_notifications()
 
 
+async def _run_tab_drawn(pilot) -> None:
+    """Wait until the run tab is laid out on screen: a busy machine switches tabs some frames late."""
+    pane = pilot.app.main.query_one("#run")
+    for _ in range(100):
+        await pilot.pause()
+        if pane.region.width > 0:
+            break
+    await pilot.wait_for_scheduled_animations()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_lesson_screen(snap_compare, app, size):
     async def open_lesson_with_answers(pilot):
@@ -93,7 +103,7 @@ def test_run_pane_after_a_run(snap_compare, app, size):
         app.main.begin_run("cnn + adamw, 2 epoch(s)")
         for item in fixed_run():
             app.main.handle_run_item(item)
-        await pilot.pause()
+        await _run_tab_drawn(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=finished_run)
 
@@ -104,6 +114,7 @@ def test_run_pane_with_the_sidebar_hidden_shows_the_grid(snap_compare, app):
         app.main.begin_run("cnn + adamw, 2 epoch(s)")
         for item in fixed_run():
             app.main.handle_run_item(item)
+        await _run_tab_drawn(pilot)
         await pilot.press("s")
         app.main.query_one("#run").scroll_to_widget(app.main.query_one("#run-grid"), animate=False, top=True)
         await pilot.pause()
@@ -183,7 +194,7 @@ def test_run_pane_compared_with_an_earlier_run(snap_compare, app):
         app.main.run_pane.compare_with(EARLIER)
         for item in fixed_run():
             app.main.handle_run_item(item)
-        await pilot.pause()
+        await _run_tab_drawn(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=compared)
 

@@ -20,7 +20,7 @@ from mnistkit.engine import events as ev
 from mnistkit.runs.config import RunConfig
 from mnistkit.tui.app import DARK, LIGHT, MnistkitApp
 from mnistkit.tui.screens.form_help import tables_as_lists
-from mnistkit.tui.screens.setup import SetupScreen
+from mnistkit.tui.screens.setup import BUTTON_HELP, SetupScreen
 from mnistkit.tui.widgets.checklist import CheckList
 
 
@@ -71,9 +71,10 @@ def help_text(form: SetupScreen) -> str:
 async def focus(pilot, form: SetupScreen, selector: str) -> None:
     """Focus ``selector`` and wait until the form has taken it in (a busy machine delivers the focus event late)."""
     form.query_one(selector).focus()
+    name = selector.lstrip("#")
     for _ in range(50):
         await pilot.pause()
-        if form.field == selector.lstrip("#") or selector in ("#train", "#back"):
+        if form.field == name or (name in BUTTON_HELP and help_text(form) == BUTTON_HELP[name]):
             break
 
 
