@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +29,11 @@ TEST_COLOUR = "tab:orange"
 RIGHT_COLOUR = "tab:green"
 WRONG_COLOUR = "tab:red"
 MAX_DIGITS = 25
+
+# matplotlib warns when placing a legend where it hides least data took over a
+# second: on a busy machine that happens with a handful of points, and the
+# warning would reach the user's terminal from the drawing thread.
+warnings.filterwarnings("ignore", message='Creating legend with loc="best" can be slow', category=UserWarning)
 CURVES_LEFT, CURVES_RIGHT = 0.8, 0.2
 """Inches left of and right of each panel of the curves (the left holds the y ticks and label)."""
 CAPTION_HEIGHT, SIDE_MARGIN, BOTTOM_MARGIN = 14, 6, 2
