@@ -272,13 +272,8 @@ def score_test_set(
         total = total.merge(batch_metrics)
         logits.append(batch_logits)
     test = floats(total)
-    first, taken = [], 0
-    for batch_logits in logits:
-        if taken >= shown:
-            break
-        first.append(np.asarray(batch_logits[: shown - taken]).argmax(axis=-1))
-        taken += len(first[-1])
-    predicted = np.concatenate(first) if first else np.zeros(0, np.int64)
+    needed = -(-shown // (len(images) // batches))  # the batches that hold the first ``shown`` images
+    predicted = np.concatenate([np.asarray(x) for x in logits[:needed]] or [np.zeros((0, 1))])[:shown].argmax(axis=-1)
     reports: list[Report] = []
     if math.isfinite(test["loss"]) and any(spec.on_evaluation for spec in specs):
         all_logits = np.concatenate([np.asarray(x) for x in logits])[: len(labels)]

@@ -58,21 +58,15 @@ def initialised_in_one_program(create):
     are those of ``create()`` up to rounding in the last bit. Raises what
     tracing ``create`` raises, and ``TypeError`` when it returns no module.
     """
-    import jax
     from flax import nnx
 
-    graphdefs = []
+    def module():
+        made = create()
+        if not isinstance(made, nnx.Module):
+            raise TypeError(f"the factory returned {type(made).__name__}")
+        return made
 
-    def state():
-        module = create()
-        if not isinstance(module, nnx.Module):
-            raise TypeError(f"the factory returned {type(module).__name__}")
-        graphdef, values = nnx.split(module)
-        graphdefs.append(graphdef)  # static: the module's structure, known once traced
-        return values
-
-    values = jax.jit(state, compiler_options=INIT_COMPILER_OPTIONS)()
-    return nnx.merge(graphdefs[-1], values)
+    return made_in_one_program(module)
 
 
 def optimizer_in_one_program(model, tx):
@@ -83,23 +77,28 @@ def optimizer_in_one_program(model, tx):
     this way). The model's values go in as arguments, not as constants. An
     optimizer whose state cannot be traced is made as written.
     """
-    import jax
     from flax import nnx
 
     graphdef, values = nnx.split(model)
-    graphdefs = []
-
-    def state(values):
-        optimizer = nnx.Optimizer(nnx.merge(graphdef, values), tx, wrt=nnx.Param)
-        optimizer_graphdef, optimizer_values = nnx.split(optimizer)
-        graphdefs.append(optimizer_graphdef)
-        return optimizer_values
-
     try:
-        made = jax.jit(state, compiler_options=INIT_COMPILER_OPTIONS)(values)
+        return made_in_one_program(lambda values: nnx.Optimizer(nnx.merge(graphdef, values), tx, wrt=nnx.Param), values)
     except Exception:  # noqa: BLE001 - an optimizer whose init reads values on the host is made eagerly
         return nnx.Optimizer(model, tx, wrt=nnx.Param)
-    return nnx.merge(graphdefs[-1], made)
+
+
+def made_in_one_program(make, *args):
+    """``make(*args)``, an nnx object, with its arrays computed by one compiled program (``INIT_COMPILER_OPTIONS``)."""
+    import jax
+    from flax import nnx
+
+    graphdefs = []
+
+    def values(*args):
+        graphdef, state = nnx.split(make(*args))
+        graphdefs.append(graphdef)  # static: the object's structure, known once traced
+        return state
+
+    return nnx.merge(graphdefs[-1], jax.jit(values, compiler_options=INIT_COMPILER_OPTIONS)(*args))
 
 
 def build_optimizer(spec: OptimizerSpec, learning_rate, options: dict[str, Any]):
