@@ -83,3 +83,13 @@ def test_an_optimizer_whose_state_cannot_be_traced_is_made_as_written():
     model = build_model(load_registry().model("mlp"), {}, seed=0)
     optimizer = optimizer_in_one_program(model, tx)
     assert isinstance(optimizer, nnx.Optimizer) and int(optimizer.step[...]) == 0
+
+
+def test_the_model_and_the_optimizer_take_the_one_program_path_not_the_fallback():
+    from mnistkit.host.build import made_in_one_program
+
+    model = initialised_in_one_program(lambda: load_registry().model("cnn").factory(nnx.Rngs(0)))  # raises if the path breaks
+    graphdef, values = nnx.split(model)
+    tx = optax.adamw(0.005)
+    optimizer = made_in_one_program(lambda values: nnx.Optimizer(nnx.merge(graphdef, values), tx, wrt=nnx.Param), values)
+    assert isinstance(optimizer, nnx.Optimizer) and int(optimizer.step[...]) == 0

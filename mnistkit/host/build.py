@@ -98,7 +98,8 @@ def made_in_one_program(make, *args):
         graphdefs.append(graphdef)  # static: the object's structure, known once traced
         return state
 
-    return nnx.merge(graphdefs[-1], jax.jit(values, compiler_options=INIT_COMPILER_OPTIONS)(*args))
+    state = jax.jit(values, compiler_options=INIT_COMPILER_OPTIONS)(*args)  # traces first: the graphdef is known after
+    return nnx.merge(graphdefs[-1], state)
 
 
 def build_optimizer(spec: OptimizerSpec, learning_rate, options: dict[str, Any]):
